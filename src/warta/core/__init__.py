@@ -1,0 +1,1 @@
+"""Framework-free logic: plain data in, plain data out. Never imports Django."""

@@ -1,0 +1,1 @@
+"""Translation: engine protocol, segmentation, engines, model installation."""
