@@ -1,0 +1,75 @@
+"""Sentence segmentation for translation, lossless: the pieces concatenate to the input.
+
+Sentence boundaries come from pysbd (rule-based, maintained, handles "Mr.", "U.S.", "3.5",
+quotes). pysbd may drop or move whitespace, so we only take *where* its sentences start
+and cut the original string there: ``"".join(split_sentences(t, lang)) == t`` always.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from functools import cache
+from itertools import pairwise
+
+import pysbd
+from pysbd.languages import LANGUAGE_CODES
+
+_LOCK = threading.Lock()
+
+
+@cache
+def _segmenter(lang: str) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=lang, clean=False)
+
+
+def segmenter_language(lang: str) -> str:
+    """The pysbd language used for ``lang`` (e.g. "en", "id-ID"); unknown ones use English
+    rules, which fit Latin-script languages such as Indonesian well enough."""
+    base = lang.lower().replace("_", "-").split("-")[0]
+    return base if base in LANGUAGE_CODES else "en"
+
+
+def split_sentences(text: str, lang: str) -> list[str]:
+    """Split ``text`` into sentences; each piece keeps the whitespace that follows it
+    (the first also keeps any leading whitespace).
+
+    Lossless: ``join_sentences(split_sentences(text, lang)) == text`` for every string.
+    Returns ``[]`` for ``""`` and ``[text]`` for whitespace-only text. Never raises on text.
+    """
+    if not text.strip():
+        return [text] if text else []
+    with _LOCK:  # pysbd keeps per-call state on the segmenter; serialise to be thread-safe
+        sentences = _segmenter(segmenter_language(lang)).segment(text)
+    starts: list[int] = []
+    cursor = 0
+    for sentence in sentences:
+        core = sentence.strip()
+        if not core:
+            continue
+        found = text.find(core, cursor)
+        if found < 0:  # pysbd altered the text: keep what we have, never lose characters
+            break
+        starts.append(found)
+        cursor = found + len(core)
+    if not starts:
+        return [text]
+    starts[0] = 0
+    bounds = [*starts, len(text)]
+    return [text[a:b] for a, b in pairwise(bounds) if b > a]
+
+
+def join_sentences(pieces: Iterable[str]) -> str:
+    """Inverse of :func:`split_sentences` (pieces already carry their whitespace)."""
+    return "".join(pieces)
+
+
+def strip_space(piece: str) -> tuple[str, str, str]:
+    """``(leading whitespace, core, trailing whitespace)`` of a piece; they concatenate
+    back to ``piece``. The core is what an engine translates."""
+    core = piece.strip()
+    if not core:
+        return piece, "", ""
+    lead = piece[: len(piece) - len(piece.lstrip())]
+    trail = piece[len(piece.rstrip()) :]
+    return lead, core, trail
