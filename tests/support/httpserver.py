@@ -47,7 +47,8 @@ class LocalHTTPServer:
                 pass
 
             def _serve(self, send_body: bool) -> None:
-                req = Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                req = Request(self.command, self.path, headers)
                 server.requests.append(req)
                 route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
                 if route is None:

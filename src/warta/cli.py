@@ -1,0 +1,495 @@
+"""The ``warta`` command: parse arguments, call the library, print. No pipeline logic here.
+
+Errors: ``warta: error: <message>`` on stderr and a non-zero exit; a traceback only with
+``--debug``. Output meant for scripts (``--json``/``--jsonl``) keeps the keys of DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from warta.core.errors import WartaError
+
+log = logging.getLogger("warta")
+
+
+class CommandError(WartaError):
+    """A usage problem the user can fix (bad id, missing file)."""
+
+
+# ---------------------------------------------------------------- set-up helpers
+
+def _setup_django(overrides: dict[str, str] | None = None) -> None:
+    """Configure Django from warta's config. ``overrides`` are WARTA_* variables."""
+    for key, value in (overrides or {}).items():
+        os.environ[key] = value
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "warta.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate(verbose: bool = False) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if verbose else 0)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+# ---------------------------------------------------------------- commands
+
+def cmd_init(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate(verbose=True)
+    from django.conf import settings
+
+    print(f"warta: database ready at {settings.WARTA['database_url'].split('@')[-1]}")
+    return 0
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    from warta.config import load_config
+
+    cfg = load_config()
+    if args.json:
+        _print_json(cfg.masked())
+    else:
+        for key, value in cfg.masked().items():
+            print(f"{key} = {value!r}")
+    return 0
+
+
+def cmd_source_add(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    from warta.newsroom.models import Source
+
+    auto = not args.review
+    source, created = Source.objects.update_or_create(
+        url=args.url,
+        defaults={"name": args.name or args.url, "language": args.lang,
+                  "category": args.category or "", "auto_publish": auto,
+                  "attribution": args.attribution or ""},
+    )
+    verb = "added" if created else "updated"
+    print(f"source {source.pk} {verb}: {source.name} ({source.url})")
+    return 0
+
+
+def source_rows() -> list[dict[str, Any]]:
+    from django.db.models import Count
+
+    from warta.newsroom.models import Source
+
+    rows = []
+    for s in Source.objects.annotate(n_entries=Count("entries")).order_by("id"):
+        rows.append({
+            "id": s.pk, "name": s.name, "url": s.url, "format": s.format, "enabled": s.enabled,
+            "last_fetched": _iso(s.last_fetched), "last_http_status": s.last_http_status,
+            "next_poll": _iso(s.next_poll), "error_count": s.error_count,
+            "last_error": s.last_error or None, "entries": s.n_entries,
+        })
+    return rows
+
+
+def cmd_source_list(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    rows = source_rows()
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("no sources yet: add one with `warta source add URL`")
+    for r in rows:
+        state = "ok" if not r["error_count"] else f"{r['error_count']} error(s): {r['last_error']}"
+        enabled = "" if r["enabled"] else " [disabled]"
+        print(f"{r['id']:>4}  {r['name']}{enabled}\n      {r['url']}\n"
+              f"      entries: {r['entries']}  last fetch: {r['last_fetched'] or 'never'}"
+              f"  HTTP {r['last_http_status'] or '-'}  {state}")
+    return 0
+
+
+def entry_rows(source_id: int | None, status: str | None) -> list[dict[str, Any]]:
+    from django.conf import settings
+
+    from warta.newsroom.models import Entry
+
+    qs = Entry.objects.select_related("post").order_by("id")
+    if source_id:
+        qs = qs.filter(source_id=source_id)
+    if status:
+        qs = qs.filter(status=status)
+    base = settings.WARTA["site.base_url"].rstrip("/")
+    rows = []
+    for e in qs:
+        post = getattr(e, "post", None)
+        rows.append({
+            "id": e.pk, "source_id": e.source_id, "guid": e.guid, "url": e.url,
+            "title": e.title, "published": _iso(e.published), "status": e.status,
+            "error": e.error or None,
+            "post_url": base + post.get_absolute_url() if post else None,
+        })
+    return rows
+
+
+def cmd_entries(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    rows = entry_rows(args.source, args.status)
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        err = f"  error: {r['error']}" if r["error"] else ""
+        print(f"{r['id']:>5}  [{r['status']}]  {r['title'][:70]}{err}")
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    from warta.runner.inline import fetch_sources
+
+    results = fetch_sources(args.source, force=args.once or bool(args.source))
+    errors = 0
+    for r in results:
+        if r.error:
+            errors += 1
+            print(f"source {r.source_id}: error: {r.error}")
+        elif r.not_modified:
+            print(f"source {r.source_id}: not modified")
+        else:
+            print(f"source {r.source_id}: {r.new_entries} new entries")
+    if not results:
+        print("nothing to fetch (no enabled sources due)")
+    return 0
+
+
+def cmd_process(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    from django.conf import settings
+
+    from warta.runner.inline import process
+
+    workers = args.workers or settings.WARTA["pipeline.workers"]
+    if not args.until_idle:
+        print("processing until interrupted (Ctrl-C to stop)")
+    stop = threading.Event()
+    try:
+        stats = process(workers, until_idle=args.until_idle, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+        return 130
+    summary = ", ".join(f"{k}: {v}" for k, v in sorted(stats.outcomes.items())) or "nothing to do"
+    print(f"processed {stats.steps} step(s) — {summary}")
+    return 0
+
+
+def _serve(host: str, port: int, threads: int = 8) -> None:
+    from waitress import serve
+
+    from warta.wsgi import application
+
+    print(f"warta: serving on http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
+    serve(application, host=host, port=port, threads=threads, ident="warta")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    _serve(args.host, args.port)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    from django.conf import settings
+
+    from warta.runner.inline import start_background
+
+    stop = threading.Event()
+    start_background(args.workers or settings.WARTA["pipeline.workers"], stop,
+                     poll_every=args.poll_every)
+    try:
+        _serve(args.host, args.port)
+    finally:
+        stop.set()
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from warta.core.encoding import decode_html
+    from warta.core.extract import extract_article
+    from warta.core.fetch import fetch_url
+
+    failures = 0
+    for target in args.inputs:
+        try:
+            if target.startswith(("http://", "https://")):
+                page = fetch_url(target)
+                html, url = decode_html(page.content, page.encoding), page.url
+            else:
+                path = Path(target)
+                if not path.is_file():
+                    raise CommandError(f"no such file: {target}")
+                html, url = decode_html(path.read_bytes()), path.resolve().as_uri()
+            doc = extract_article(html, url)
+        except WartaError as e:
+            failures += 1
+            print(f"warta: error: {target}: {e}", file=sys.stderr)
+            if args.jsonl:
+                print(json.dumps({"url": target, "error": str(e)}, ensure_ascii=False))
+            continue
+        if args.jsonl:
+            print(json.dumps(doc.to_dict(), ensure_ascii=False, default=str))
+        else:
+            _print_json(doc.to_dict())
+    return 1 if failures else 0
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    from warta.config import load_config
+    from warta.core.document import Document
+    from warta.core.translate.document import translate_document
+    from warta.core.translate.segment import split_sentences
+    from warta.newsroom.translation import configured_translator
+
+    cfg = load_config()
+    src, tgt = args.source or cfg["translate.source"], args.target or cfg["translate.target"]
+    raw = sys.stdin.read() if args.file in (None, "-") else _read_file(args.file)
+    translator = configured_translator(src, tgt, engine=args.engine, cfg=cfg)
+    stripped = raw.strip()
+    if stripped.startswith("{"):
+        try:
+            doc = Document.from_dict(json.loads(stripped))
+        except (ValueError, TypeError, KeyError) as e:
+            raise CommandError(f"input looks like JSON but is not an article: {e}") from e
+        out = translate_document(doc, translator, src, tgt)
+        _print_json(out.to_dict())
+        return 0
+    paragraphs = [p for p in raw.split("\n\n")]
+    outputs = []
+    for para in paragraphs:
+        sentences = split_sentences(para, src) if para.strip() else []
+        translated = translator.translate_batch(sentences, src, tgt) if sentences else []
+        outputs.append(" ".join(t.strip() for t in translated))
+    if args.json:
+        _print_json({"source": src, "target": tgt, "engine": translator.name,
+                     "model_id": translator.model_id, "text": "\n\n".join(outputs)})
+    else:
+        print("\n\n".join(outputs))
+    return 0
+
+
+def _read_file(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise CommandError(f"cannot read {path}: {e.strerror}") from e
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from warta.config import load_config
+    from warta.newsroom.translation import model_store
+
+    cfg = load_config()
+    store = model_store(cfg)
+    if args.models_cmd == "list":
+        models = store.list()
+        if not models:
+            print("no translation models installed: `warta models install en-id`")
+        for m in models:
+            print(f"{m.pair:<8} {m.kind:<8} {m.version:<10} {m.path}")
+        return 0
+    if args.models_cmd == "remove":
+        from warta.core.translate.engines import clear_cache
+
+        removed = store.remove(args.pair)
+        clear_cache()
+        print(f"removed {args.pair}" if removed else f"{args.pair} was not installed")
+        return 0
+    if args.file:
+        path = Path(args.file)
+        if not path.exists():
+            raise CommandError(f"no such file: {args.file}")
+        if path.is_dir():
+            info = store.install_opus_mt(path, pair=args.pair)
+        else:
+            info = store.install_from_file(path)
+        if info.pair != args.pair:
+            store.remove(info.pair)
+            raise CommandError(f"{args.file} is a {info.pair} model, not {args.pair}")
+    else:
+        info = store.install_from_index(args.pair, cfg["translate.index_url"], progress=True)
+    print(f"installed {info.pair} ({info.kind} {info.version}) in {info.path}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    import getpass
+
+    from django.contrib.auth import get_user_model
+
+    password = os.environ.get("WARTA_USER_PASSWORD") or getpass.getpass("password: ")
+    if len(password) < 10:
+        raise CommandError("the password must have at least 10 characters")
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(username=args.email,
+                                                     defaults={"email": args.email})
+    user.set_password(password)
+    user.is_staff = True
+    user.is_superuser = args.role == "admin"
+    user.save()
+    print(f"user {args.email} {'created' if created else 'updated'} ({args.role})")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from warta.demo.run import run_demo
+
+    return run_demo(host=args.host, port=args.port, samples_port=args.samples_port,
+                    serve=not args.no_serve)
+
+
+# ---------------------------------------------------------------- parser
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="warta", description=__doc__.splitlines()[0])
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help: str,
+            parent: Any = sub) -> argparse.ArgumentParser:
+        sp = parent.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    add("init", cmd_init, "create config + database (idempotent, runs migrations)")
+    cfg = sub.add_parser("config", help="show the effective configuration")
+    cfg_sub = cfg.add_subparsers(dest="config_cmd", required=True)
+    add("show", cmd_config_show, "print effective values, secrets masked", cfg_sub) \
+        .add_argument("--json", action="store_true")
+
+    src = sub.add_parser("source", help="manage sources")
+    src_sub = src.add_subparsers(dest="source_cmd", required=True)
+    sa = add("add", cmd_source_add, "add (or update) a feed source", src_sub)
+    sa.add_argument("url")
+    sa.add_argument("--name")
+    sa.add_argument("--lang", default="en")
+    sa.add_argument("--category")
+    sa.add_argument("--attribution", help="attribution text the licence requires")
+    mode = sa.add_mutually_exclusive_group()
+    mode.add_argument("--review", action="store_true", help="hold stories for editor review")
+    mode.add_argument("--auto-publish", action="store_true", help="publish when translated")
+    add("list", cmd_source_list, "per source: status, last fetch, errors, entries", src_sub) \
+        .add_argument("--json", action="store_true")
+
+    en = add("entries", cmd_entries, "what came in, and where each entry stands")
+    en.add_argument("--source", type=int)
+    en.add_argument("--status")
+    en.add_argument("--json", action="store_true")
+
+    fe = add("fetch", cmd_fetch, "poll due sources (all of them with --once)")
+    fe.add_argument("--once", action="store_true")
+    fe.add_argument("--source", type=int)
+
+    pr = add("process", cmd_process, "run pending fetch/extract/translate/publish work")
+    pr.add_argument("--until-idle", action="store_true")
+    pr.add_argument("--workers", type=int)
+
+    for name, func, text in (("run", cmd_run, "scheduler + workers + site in one command"),
+                             ("serve", cmd_serve, "serve the site only")):
+        sp = add(name, func, text)
+        sp.add_argument("--host", default="127.0.0.1")
+        sp.add_argument("--port", type=int, default=8000)
+        if name == "run":
+            sp.add_argument("--workers", type=int)
+            sp.add_argument("--poll-every", type=float, default=30.0,
+                            help="seconds between checks for due sources")
+
+    ex = add("extract", cmd_extract, "article(s) as JSON, one object per line with --jsonl")
+    ex.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    ex.add_argument("--jsonl", action="store_true")
+
+    tr = add("translate", cmd_translate, "translate text or article JSON")
+    tr.add_argument("file", nargs="?", metavar="FILE|-")
+    tr.add_argument("--from", dest="source")
+    tr.add_argument("--to", dest="target")
+    tr.add_argument("--engine")
+    tr.add_argument("--json", action="store_true")
+
+    mo = sub.add_parser("models", help="translation models")
+    mo_sub = mo.add_subparsers(dest="models_cmd", required=True)
+    add("list", cmd_models, "installed models", mo_sub)
+    mi = add("install", cmd_models, "install a model pair, e.g. en-id", mo_sub)
+    mi.add_argument("pair")
+    mi.add_argument("--from", dest="file", metavar="FILE",
+                    help="an .argosmodel file or an OPUS-MT model folder")
+    add("remove", cmd_models, "remove an installed pair", mo_sub).add_argument("pair")
+
+    us = sub.add_parser("user", help="accounts")
+    us_sub = us.add_subparsers(dest="user_cmd", required=True)
+    ua = add("add", cmd_user_add, "add an editor or admin (password from prompt or "
+             "WARTA_USER_PASSWORD)", us_sub)
+    ua.add_argument("email")
+    ua.add_argument("--role", choices=["editor", "admin"], default="editor")
+
+    de = add("demo", cmd_demo, "bundled sample sources, whole pipeline, site on :8000")
+    de.add_argument("--host", default="127.0.0.1")
+    de.add_argument("--port", type=int, default=8000)
+    de.add_argument("--samples-port", type=int, default=8001)
+    de.add_argument("--no-serve", action="store_true", help="stop after the pipeline run")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except WartaError as e:
+        if args.debug:
+            raise
+        print(f"warta: error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        if args.debug:
+            raise
+        from django.core.exceptions import ImproperlyConfigured
+        from django.db import DatabaseError
+
+        if isinstance(e, DatabaseError | ImproperlyConfigured):
+            print(f"warta: error: database: {e}", file=sys.stderr)
+            return 1
+        print(f"warta: error: unexpected {e.__class__.__name__}: {e} (run with --debug "
+              "for the traceback, and please report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""warta's one settings object: defaults < warta.toml < WARTA_* environment < CLI flags.
+
+Every key is documented in docs/config.md (a test checks that). Values are validated when
+loaded: a bad key or value raises ``ConfigError`` naming the key, never a crash later.
+Secrets may come from a file: ``WARTA_SECRET_KEY_FILE`` or ``secret_key_file`` in the toml.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from warta.core.errors import ConfigError
+
+# section -> key -> (type, default). ``None`` defaults are filled from other values.
+SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
+    "": {
+        "data_dir": (str, "warta-data"),
+        "database_url": (str, None),
+        "broker_url": (str, ""),
+        "secret_key": (str, None),
+        "secret_key_file": (str, ""),
+        "debug": (bool, False),
+        "allowed_hosts": (str, "127.0.0.1,localhost"),
+    },
+    "site": {
+        "name": (str, "Warta"),
+        "tagline": (str, "Dapatkan berita terbaru"),
+        "base_url": (str, "http://127.0.0.1:8000"),
+        "language": (str, "id"),
+        "timezone": (str, "Asia/Jakarta"),
+        "page_size": (int, 20),
+    },
+    "fetch": {
+        "timeout": (float, 20.0),
+        "max_bytes": (int, 10_000_000),
+        "poll_interval": (int, 900),
+        "user_agent": (str, ""),
+    },
+    "translate": {
+        "source": (str, "en"),
+        "target": (str, "id"),
+        "engine": (str, "ctranslate2"),
+        "models_dir": (str, None),
+        "index_url": (str, "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"),
+        "device": (str, "cpu"),
+        "compute_type": (str, "int8"),
+        "beam_size": (int, 2),
+        "inter_threads": (int, 1),
+        "intra_threads": (int, 0),
+        "missing_model": (str, "wait"),
+    },
+    "pipeline": {
+        "workers": (int, 2),
+        "lease_seconds": (int, 300),
+        "retry_base": (int, 60),
+        "retry_cap": (int, 6 * 3600),
+        "max_attempts": (int, 0),
+    },
+}
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "translate.missing_model": ("wait", "publish_untranslated"),
+    "translate.device": ("cpu", "cuda", "auto"),
+}
+SECRET_KEYS = {"secret_key", "database_url", "broker_url"}
+
+
+def _env_name(section: str, key: str) -> str:
+    return "WARTA_" + (f"{section}_{key}" if section else key).upper()
+
+
+def _coerce(name: str, typ: type, value: Any) -> Any:
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(name, f"expected true or false, got {value!r}")
+    try:
+        return typ(value)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(name, f"expected {typ.__name__}, got {value!r}") from e
+
+
+@dataclass(frozen=True)
+class Config:
+    values: dict[str, Any]
+    path: Path | None
+
+    def __getitem__(self, dotted: str) -> Any:
+        return self.values[dotted]
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        return self.values.get(dotted, default)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.values["data_dir"])
+
+    def masked(self) -> dict[str, Any]:
+        """Effective values with secrets masked, for ``warta config show``."""
+        out = {}
+        for k, v in self.values.items():
+            out[k] = "********" if k.split(".")[-1] in SECRET_KEYS and v else v
+        return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(path), f"not valid TOML: {e}") from e
+
+
+def _flatten_toml(data: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in SCHEMA or not key:
+                raise ConfigError(key, "unknown section")
+            for sub, v in value.items():
+                if sub not in SCHEMA[key]:
+                    raise ConfigError(f"{key}.{sub}", "unknown key")
+                flat[f"{key}.{sub}"] = v
+        else:
+            if key not in SCHEMA[""]:
+                raise ConfigError(key, "unknown key")
+            flat[key] = value
+    return flat
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config:
+    """Build the effective configuration. ``path`` defaults to $WARTA_CONFIG, then
+    ./warta.toml when it exists. Raises ConfigError for unknown keys or bad values."""
+    env = dict(os.environ if env is None else env)
+    cfg_path = Path(path or env.get("WARTA_CONFIG") or "warta.toml")
+    if str(cfg_path) == os.devnull:  # WARTA_CONFIG=/dev/null: defaults and environment only
+        cfg_path = Path("/nonexistent/warta.toml")
+    elif (path or env.get("WARTA_CONFIG")) and not cfg_path.is_file():
+        raise ConfigError("WARTA_CONFIG", f"config file {cfg_path} does not exist")
+    from_file = _flatten_toml(_read_toml(cfg_path)) if cfg_path.is_file() else {}
+    values: dict[str, Any] = {}
+    for section, keys in SCHEMA.items():
+        for key, (typ, default) in keys.items():
+            dotted = f"{section}.{key}" if section else key
+            value = default
+            if dotted in from_file:
+                value = from_file[dotted]
+            if _env_name(section, key) in env:
+                value = env[_env_name(section, key)]
+            if overrides and overrides.get(dotted) is not None:
+                value = overrides[dotted]
+            values[dotted] = None if value is None else _coerce(dotted, typ, value)
+            if dotted in CHOICES and values[dotted] not in CHOICES[dotted]:
+                raise ConfigError(dotted, f"must be one of {', '.join(CHOICES[dotted])}")
+    base = cfg_path.parent if cfg_path.is_file() else Path.cwd()
+    data_dir = Path(values["data_dir"]).expanduser()
+    values["data_dir"] = str(data_dir if data_dir.is_absolute() else (base / data_dir).resolve())
+    if not values["database_url"]:
+        values["database_url"] = f"sqlite:///{Path(values['data_dir']) / 'warta.sqlite3'}"
+    if not values["translate.models_dir"]:
+        values["translate.models_dir"] = str(Path(values["data_dir"]) / "models")
+    values["secret_key"] = _secret_key(values, env)
+    return Config(values, cfg_path if cfg_path.is_file() else None)
+
+
+def _secret_key(values: dict[str, Any], env: dict[str, str]) -> str:
+    """Explicit key, else a key file, else one generated once into the data dir."""
+    if values["secret_key"]:
+        return str(values["secret_key"])
+    key_file = env.get("WARTA_SECRET_KEY_FILE") or values["secret_key_file"]
+    if key_file:
+        try:
+            return Path(key_file).read_text().strip()
+        except OSError as e:
+            raise ConfigError("secret_key_file", f"cannot read {key_file}: {e}") from e
+    stored = Path(values["data_dir"]) / "secret_key"
+    if stored.is_file():
+        return stored.read_text().strip()
+    try:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(stored, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise ConfigError("data_dir", f"cannot write {stored}: {e}") from e
+    return stored.read_text().strip()

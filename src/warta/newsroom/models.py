@@ -1,0 +1,186 @@
+"""What warta stores. Status fields make every stage idempotent and resumable.
+
+An entry moves new → fetched → extracted → translated → published (or in_review,
+duplicate, failed, killed). Each stage claims the entry with a lease (``lease_until``), does
+its work, stores the result and advances the status in one transaction. A process killed
+mid-stage leaves only an expired lease behind: the next run reclaims and finishes the entry.
+``Post.entry`` is unique, so an entry can never be published twice.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Source(models.Model):
+    FORMATS = [("auto", "auto"), ("rss", "RSS"), ("atom", "Atom"), ("json", "JSON Feed")]
+
+    name = models.CharField(max_length=200)
+    url = models.URLField(max_length=2000, unique=True)
+    format = models.CharField(max_length=16, choices=FORMATS, default="auto")
+    language = models.CharField(max_length=16, default="en")
+    category = models.CharField(max_length=100, blank=True, default="")
+    auto_publish = models.BooleanField(default=True)
+    attribution = models.CharField(max_length=500, blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    poll_interval = models.PositiveIntegerField(default=900, help_text="seconds")
+
+    etag = models.CharField(max_length=500, blank=True, default="")
+    last_modified = models.CharField(max_length=100, blank=True, default="")
+    last_fetched = models.DateTimeField(null=True, blank=True)
+    last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    next_poll = models.DateTimeField(default=timezone.now, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    error_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Entry(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new"
+        FETCHED = "fetched"
+        EXTRACTED = "extracted"
+        DUPLICATE = "duplicate"
+        TRANSLATED = "translated"
+        IN_REVIEW = "in_review"
+        PUBLISHED = "published"
+        KILLED = "killed"
+        FAILED = "failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="entries")
+    guid = models.CharField(max_length=1000)
+    url = models.URLField(max_length=2000)
+    title = models.CharField(max_length=1000, blank=True, default="")
+    summary = models.TextField(blank=True, default="")
+    content = models.TextField(blank=True, default="", help_text="full body from the feed, if any")
+    image = models.JSONField(null=True, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    published = models.DateTimeField(null=True, blank=True)
+    html = models.TextField(blank=True, default="", help_text="the fetched article page")
+    final_url = models.URLField(max_length=2000, blank=True, default="")
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=200, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    error_count = models.PositiveIntegerField(default=0)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "entries"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "guid"], name="entry_unique_guid"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="entry_work_idx")]
+
+    def __str__(self) -> str:
+        return self.title or self.url
+
+
+class Article(models.Model):
+    """The extracted story in its source language (DESIGN.md's article JSON)."""
+
+    entry = models.OneToOneField(Entry, on_delete=models.CASCADE, related_name="article")
+    language = models.CharField(max_length=16, default="en")
+    url = models.URLField(max_length=2000)
+    canonical_url = models.URLField(max_length=2000, blank=True, default="")
+    title = models.CharField(max_length=1000)
+    byline = models.CharField(max_length=500, blank=True, default="")
+    published = models.DateTimeField(null=True, blank=True)
+    dateline = models.CharField(max_length=200, blank=True, default="")
+    image = models.JSONField(null=True, blank=True)
+    blocks = models.JSONField(default=list)
+    syndication_note = models.TextField(blank=True, default="")
+    text_hash = models.CharField(max_length=64, db_index=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Translation(models.Model):
+    class Status(models.TextChoices):
+        DONE = "done"
+        UNTRANSLATED = "untranslated"  # demo policy: published visibly awaiting translation
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=16)
+    title = models.CharField(max_length=1000)
+    dateline = models.CharField(max_length=200, blank=True, default="")
+    image = models.JSONField(null=True, blank=True)
+    blocks = models.JSONField(default=list)
+    engine = models.CharField(max_length=50)
+    model_id = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "language"], name="translation_unique_lang"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Category(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("category", kwargs={"slug": self.slug})
+
+
+class Post(models.Model):
+    """A published story. One per entry, ever (unique ``entry``)."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published"
+        KILLED = "killed"
+
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="post")
+    translation = models.OneToOneField(Translation, on_delete=models.PROTECT, related_name="post")
+    slug = models.SlugField(max_length=200, unique=True)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    published_at = models.DateTimeField(db_index=True)
+    source_name = models.CharField(max_length=200)
+    original_url = models.URLField(max_length=2000)
+    attribution = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PUBLISHED)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("article", kwargs={"slug": self.slug})

@@ -1,0 +1,391 @@
+"""The pipeline stages: load a row → call ``core`` → store the result → advance the status.
+
+Every stage is idempotent and crash-safe:
+- work is *claimed* with a lease (``lease_until``) by a compare-and-set UPDATE that works on
+  SQLite and PostgreSQL alike; a process killed mid-stage leaves an expired lease that the
+  next run reclaims;
+- slow work (HTTP, translation) runs outside any transaction; its result is stored and the
+  status advanced in one short transaction, and only while the lease is still ours;
+- a failure records a readable error on the row and schedules a retry with back-off
+  (``core.fetch.retry_delay``); nothing is ever dropped;
+- ``Post.entry`` is unique: an entry is published at most once, whatever races.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from warta.core.document import Document
+from warta.core.encoding import decode_html
+from warta.core.errors import ExtractError, FeedParseError, FetchError, WartaError
+from warta.core.extract import extract_article
+from warta.core.feeds import FeedEntry, parse_feed
+from warta.core.fetch import FetchResult, fetch_url, retry_delay
+from warta.newsroom import translation as tr
+from warta.newsroom.models import Article, Category, Entry, Post, Source, Translation
+
+log = logging.getLogger("warta.pipeline")
+S = Entry.Status
+WORKABLE = [S.NEW, S.FETCHED, S.EXTRACTED, S.TRANSLATED]
+LEASE_OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class LeaseLost(Exception):
+    """Our lease expired and another worker took the row over: drop our result."""
+
+
+def _cfg(key: str):  # type: ignore[no-untyped-def]
+    return settings.WARTA[key]
+
+
+def _lease_delta() -> timedelta:
+    return timedelta(seconds=_cfg("pipeline.lease_seconds"))
+
+
+def _backoff(error_count: int, retry_after: str | None = None) -> timedelta:
+    return timedelta(seconds=retry_delay(
+        error_count, base=_cfg("pipeline.retry_base"), cap=_cfg("pipeline.retry_cap"),
+        retry_after=retry_after,
+    ))
+
+
+# ---------------------------------------------------------------- sources
+
+@dataclass
+class PollResult:
+    source_id: int
+    new_entries: int = 0
+    not_modified: bool = False
+    error: str = ""
+
+
+def claim_source(source_id: int, *, force: bool = False) -> datetime | None:
+    """Take the lease on a source that is due (or any enabled one with ``force``)."""
+    now = timezone.now()
+    lease = now + _lease_delta()
+    due = Q(pk=source_id, enabled=True) & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+    if not force:
+        due &= Q(next_poll__lte=now)
+    claimed = Source.objects.filter(due).update(lease_until=lease, lease_owner=LEASE_OWNER)
+    return lease if claimed else None
+
+
+def due_sources() -> list[int]:
+    now = timezone.now()
+    return list(Source.objects.filter(enabled=True, next_poll__lte=now)
+                .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+                .values_list("pk", flat=True))
+
+
+def poll_source(source_id: int, *, force: bool = False) -> PollResult:
+    """Fetch a source's feed and store entries not seen before. A 304 changes nothing.
+    Errors are recorded on the source (``last_error``) and the next poll backs off."""
+    result = PollResult(source_id)
+    lease = claim_source(source_id, force=force)
+    if lease is None:
+        return result
+    source = Source.objects.get(pk=source_id)
+    try:
+        fetched = fetch_url(source.url, etag=source.etag or None,
+                            last_modified=source.last_modified or None,
+                            timeout=_cfg("fetch.timeout"), max_bytes=_cfg("fetch.max_bytes"))
+        parsed = None if fetched.not_modified else parse_feed(
+            fetched.content, fetched.url, content_type=fetched.content_type)
+    except (FetchError, FeedParseError) as e:
+        result.error = str(e)
+        _record_source_error(source, lease, e)
+        return result
+    with transaction.atomic():
+        if parsed is not None:
+            result.new_entries = sum(_store_entry(source, fe) for fe in parsed.entries)
+        else:
+            result.not_modified = True
+        _record_source_success(source, lease, fetched)
+    return result
+
+
+def _store_entry(source: Source, fe: FeedEntry) -> bool:
+    """Insert a feed entry unless (source, guid) is known. Returns True when new."""
+    if Entry.objects.filter(source=source, guid=fe.guid[:1000]).exists():
+        return False
+    image = None
+    if fe.images:
+        src, caption, credit = fe.images[0]
+        image = {"src": src, "caption": caption, "credit": credit}
+    try:
+        with transaction.atomic():
+            Entry.objects.create(
+                source=source, guid=fe.guid[:1000], url=fe.url, title=fe.title[:1000],
+                summary=fe.summary, content=fe.content, image=image,
+                categories=list(fe.categories), published=fe.published,
+            )
+    except IntegrityError:  # a concurrent poll stored it first
+        return False
+    return True
+
+
+def _record_source_success(source: Source, lease: datetime, fetched: FetchResult) -> None:
+    now = timezone.now()
+    updates = {
+        "last_fetched": now, "last_http_status": fetched.status, "error_count": 0,
+        "last_error": "", "lease_until": None,
+        "next_poll": now + timedelta(seconds=source.poll_interval),
+    }
+    if not fetched.not_modified:
+        updates["etag"] = fetched.etag or ""
+        updates["last_modified"] = fetched.last_modified or ""
+    if fetched.permanent_redirect_to:
+        updates["url"] = fetched.permanent_redirect_to
+    Source.objects.filter(pk=source.pk, lease_until=lease).update(**updates)
+
+
+def _record_source_error(source: Source, lease: datetime, error: WartaError) -> None:
+    now = timezone.now()
+    count = source.error_count + 1
+    log.warning("source %s (%s): %s", source.pk, source.name, error)
+    Source.objects.filter(pk=source.pk, lease_until=lease).update(
+        last_fetched=now, last_http_status=getattr(error, "status", None), error_count=count,
+        last_error=str(error), last_error_at=now, lease_until=None,
+        next_poll=now + _backoff(count),
+    )
+
+
+# ---------------------------------------------------------------- entries
+
+def claim_entry(entry_id: int | None = None) -> tuple[int, datetime] | None:
+    """Lease one entry with work due now (oldest first), or the given one."""
+    now = timezone.now()
+    due = (Q(status__in=WORKABLE, next_attempt_at__lte=now)
+           & (Q(lease_until__isnull=True) | Q(lease_until__lt=now)))
+    if entry_id is not None:
+        candidates = [entry_id]
+    else:
+        candidates = list(Entry.objects.filter(due).order_by("next_attempt_at", "id")
+                          .values_list("pk", flat=True)[:20])
+    for pk in candidates:
+        lease = timezone.now() + _lease_delta()
+        if Entry.objects.filter(due, pk=pk).update(lease_until=lease, lease_owner=LEASE_OWNER):
+            return pk, lease
+    return None
+
+
+def reclaim_dead_leases() -> int:
+    """Release leases held by processes of this host that no longer exist (a killed
+    ``warta run``), so a restart resumes at once instead of waiting for lease expiry."""
+    host = socket.gethostname()
+    released = 0
+    for model in (Entry, Source):
+        owners = (model.objects.filter(lease_until__isnull=False)
+                  .exclude(lease_owner="").values_list("lease_owner", flat=True).distinct())
+        for owner in set(owners):
+            owner_host, _, pid = owner.rpartition(":")
+            if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
+                released += model.objects.filter(lease_owner=owner).update(
+                    lease_until=None, lease_owner="")
+    return released
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def pending_entries() -> int:
+    """How many entries have work due now (used by ``--until-idle``)."""
+    return Entry.objects.filter(status__in=WORKABLE, next_attempt_at__lte=timezone.now()).count()
+
+
+def advance_entry(entry_id: int, lease: datetime) -> str:
+    """Run the one stage the entry's status calls for. Returns the new status."""
+    entry = Entry.objects.select_related("source").get(pk=entry_id)
+    step = {S.NEW: _fetch_page, S.FETCHED: _extract, S.EXTRACTED: _translate,
+            S.TRANSLATED: _publish}.get(S(entry.status))
+    if step is None:
+        _release(entry, lease)
+        return entry.status
+    try:
+        return step(entry, lease)
+    except LeaseLost:
+        log.info("entry %s: lease lost, another worker finishes it", entry_id)
+        return entry.status
+    except WartaError as e:
+        return _record_entry_error(entry, lease, e)
+    except Exception as e:  # a bug: keep the traceback, record it, go on with the rest
+        log.exception("entry %s: unexpected error in stage %s", entry_id, entry.status)
+        return _record_entry_error(entry, lease, e)
+
+
+def _advance(entry: Entry, lease: datetime, status: str, **fields: object) -> str:
+    """Store the stage result on the entry and release it, only while we hold the lease."""
+    updated = Entry.objects.filter(pk=entry.pk, lease_until=lease).update(
+        status=status, lease_until=None, error="", error_count=0,
+        next_attempt_at=timezone.now(), **fields)
+    if not updated:
+        raise LeaseLost()
+    return status
+
+
+def _release(entry: Entry, lease: datetime) -> None:
+    Entry.objects.filter(pk=entry.pk, lease_until=lease).update(lease_until=None)
+
+
+def _record_entry_error(entry: Entry, lease: datetime, error: Exception,
+                        *, permanent: bool = False) -> str:
+    now = timezone.now()
+    count = entry.error_count + 1
+    message = str(error) or error.__class__.__name__
+    max_attempts = _cfg("pipeline.max_attempts")
+    status = entry.status
+    if permanent or (max_attempts and count >= max_attempts):
+        status = S.FAILED
+    log.warning("entry %s (%s): %s", entry.pk, entry.url, message)
+    Entry.objects.filter(pk=entry.pk, lease_until=lease).update(
+        error=message, error_count=count, last_error_at=now, lease_until=None, status=status,
+        next_attempt_at=now + _backoff(count, getattr(error, "retry_after", None)))
+    return status
+
+
+def _fetch_page(entry: Entry, lease: datetime) -> str:
+    try:
+        page = fetch_url(entry.url, timeout=_cfg("fetch.timeout"),
+                         max_bytes=_cfg("fetch.max_bytes"))
+    except FetchError as e:
+        if entry.content and (e.status in (401, 402, 403, 404, 410, 451)):
+            # the feed carries the full body: publish from it rather than not at all
+            return _advance(entry, lease, S.FETCHED, html=_feed_body_page(entry),
+                            final_url=entry.url)
+        raise
+    html = decode_html(page.content, page.encoding)
+    return _advance(entry, lease, S.FETCHED, html=html, final_url=page.url)
+
+
+def _feed_body_page(entry: Entry) -> str:
+    return (f"<html><head><title>{entry.title}</title></head><body><article>"
+            f"<h1>{entry.title}</h1>{entry.content}</article></body></html>")
+
+
+def _extract(entry: Entry, lease: datetime) -> str:
+    try:
+        doc = extract_article(entry.html, entry.final_url or entry.url)
+    except ExtractError as e:
+        return _record_entry_error(entry, lease, e, permanent=True)
+    doc = _fill_from_feed(doc, entry)
+    text_hash = hashlib.sha256(doc.text.encode("utf-8")).hexdigest()
+    with transaction.atomic():
+        Article.objects.filter(entry=entry).delete()  # a re-run replaces, never duplicates
+        Article.objects.create(
+            entry=entry, language=doc.language or entry.source.language, url=doc.url,
+            canonical_url=doc.canonical_url, title=doc.title[:1000], byline=doc.byline[:500],
+            published=doc.published or entry.published, dateline=doc.dateline[:200],
+            image=doc.image.to_dict() if doc.image else None,
+            blocks=[b.to_dict() for b in doc.blocks], syndication_note=doc.syndication_note,
+            text_hash=text_hash,
+        )
+        return _advance(entry, lease, S.EXTRACTED)
+
+
+def _fill_from_feed(doc: Document, entry: Entry) -> Document:
+    """The feed's own title/image/date win where the page gave none."""
+    from warta.core.document import Image
+
+    if not doc.title:
+        doc.title = entry.title
+    if doc.image is None and entry.image:
+        doc.image = Image.from_dict(entry.image)
+    if doc.published is None:
+        doc.published = entry.published
+    return doc
+
+
+def article_document(article: Article) -> Document:
+    return Document.from_dict({
+        "url": article.url, "canonical_url": article.canonical_url, "title": article.title,
+        "byline": article.byline, "language": article.language, "dateline": article.dateline,
+        "image": article.image, "blocks": article.blocks,
+        "syndication_note": article.syndication_note,
+        "published": article.published.isoformat() if article.published else None,
+    })
+
+
+def _translate(entry: Entry, lease: datetime) -> str:
+    article = entry.article
+    duplicate = _find_duplicate(entry, article)
+    if duplicate is not None:
+        return _advance(entry, lease, S.DUPLICATE, duplicate_of=duplicate)
+    target = _cfg("translate.target")
+    if not Translation.objects.filter(article=article, language=target).exists():
+        result = tr.translate_article(article_document(article), article.language, target)
+        with transaction.atomic():
+            Translation.objects.filter(article=article, language=target).delete()
+            Translation.objects.create(
+                article=article, language=target, title=result.doc.title[:1000],
+                dateline=result.doc.dateline[:200],
+                image=result.doc.image.to_dict() if result.doc.image else None,
+                blocks=[b.to_dict() for b in result.doc.blocks], engine=result.engine,
+                model_id=result.model_id, status=result.status,
+            )
+            return _advance(entry, lease, S.TRANSLATED)
+    return _advance(entry, lease, S.TRANSLATED)
+
+
+def _find_duplicate(entry: Entry, article: Article) -> Entry | None:
+    """Exactly the same story already stored from another entry: same canonical URL or the
+    same text. (Near-duplicates from other sources are clustered later, not dropped.)"""
+    same = Article.objects.exclude(entry=entry).filter(entry__pk__lt=entry.pk)
+    match = same.filter(text_hash=article.text_hash).first()
+    if match is None and article.canonical_url:
+        match = same.filter(canonical_url=article.canonical_url).first()
+    return match.entry if match else None
+
+
+def _publish(entry: Entry, lease: datetime) -> str:
+    if not entry.source.auto_publish:
+        return _advance(entry, lease, S.IN_REVIEW)
+    translation = Translation.objects.get(article=entry.article,
+                                          language=_cfg("translate.target"))
+    with transaction.atomic():
+        if not Post.objects.filter(entry=entry).exists():
+            publish_translation(entry, translation)
+        return _advance(entry, lease, S.PUBLISHED)
+
+
+def publish_translation(entry: Entry, translation: Translation) -> Post:
+    """Create the entry's one Post. Raises IntegrityError if it already has one."""
+    source = entry.source
+    category = _category_for(entry)
+    base = slugify(translation.title)[:150] or f"berita-{entry.pk}"
+    slug = base if not Post.objects.filter(slug=base).exists() else f"{base}-{entry.pk}"
+    article = translation.article
+    now = timezone.now()
+    return Post.objects.create(
+        entry=entry, translation=translation, slug=slug, category=category,
+        # never in the future: a source's clock or time zone error must not hide a story
+        published_at=min(article.published or entry.published or now, now),
+        source_name=source.name, original_url=article.canonical_url or article.url,
+        attribution=source.attribution,
+    )
+
+
+def _category_for(entry: Entry) -> Category | None:
+    name = entry.source.category or (entry.categories[0] if entry.categories else "")
+    if not name:
+        return None
+    slug = slugify(name)[:100] or "umum"
+    category, _ = Category.objects.get_or_create(slug=slug, defaults={"name": name[:100]})
+    return category

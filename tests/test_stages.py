@@ -1,0 +1,204 @@
+"""Pipeline stages against the real database (SQLite here, PostgreSQL under ``make test``)
+and a real local HTTP server: idempotency, errors on the row, back-off, leases."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from tests.support.httpserver import LocalHTTPServer
+from tests.support.tinymodel import TinyModel, session_tiny_model
+from warta.core.translate.engines import clear_cache
+from warta.newsroom import stages
+from warta.newsroom.models import Article, Entry, Post, Source, Translation
+
+pytestmark = [pytest.mark.dbmatrix, pytest.mark.django_db]
+
+def _paras(title: str) -> str:
+    return "".join(
+        f"<p>Paragraph {i} of {title}, long enough to count as article text for the "
+        f"extractor, with the police and the minister in the city on day {i}.</p>"
+        for i in range(1, 6))
+
+
+def _page(title: str, first: str = "MOSCOW, Russia: The talks opened on Monday.") -> str:
+    return (f"<html lang='en'><head><title>{title}</title></head><body><article><h1>{title}"
+            f"</h1><p>{first}</p>{_paras(title)}<blockquote><p>“We said it,” the minister said."
+            "</p></blockquote></article></body></html>")
+
+
+def _feed(server: LocalHTTPServer, slugs: list[str]) -> str:
+    items = "".join(
+        f"<item><title>Story {s}</title><link>{server.url('/a/' + s)}</link>"
+        f"<guid>{s}</guid><pubDate>Tue, 24 Nov 2026 10:00:00 +0000</pubDate></item>"
+        for s in slugs)
+    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+            f"<link>{server.url('/')}</link><description>d</description>{items}</channel></rss>")
+
+
+@pytest.fixture
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    return session_tiny_model(tmp_path_factory)
+
+
+@pytest.fixture
+def warta_cfg(tmp_path: Path, tiny: TinyModel) -> Iterator[dict[str, Any]]:
+    """Point settings.WARTA at a models dir holding the tiny model; fast retries."""
+    values = settings.WARTA.values
+    saved = dict(values)
+    models = tmp_path / "models"
+    models.mkdir()
+    os.symlink(tiny.package_dir, models / "en-id")
+    values.update({"translate.models_dir": str(models), "pipeline.retry_base": 60,
+                   "translate.missing_model": "wait"})
+    clear_cache()
+    try:
+        yield values
+    finally:
+        values.clear()
+        values.update(saved)
+        clear_cache()
+
+
+@pytest.fixture
+def source(http_server: LocalHTTPServer) -> Source:
+    for slug in ("one", "two"):
+        http_server.add(f"/a/{slug}", _page(f"Story {slug}"),
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+    http_server.add("/feed.xml", _feed(http_server, ["one", "two"]),
+                    headers={"Content-Type": "application/rss+xml", "ETag": '"v1"'})
+    return Source.objects.create(name="Test", url=http_server.url("/feed.xml"),
+                                 category="Dunia")
+
+
+def _run_all() -> None:
+    while (claimed := stages.claim_entry()) is not None:
+        stages.advance_entry(*claimed)
+
+
+def test_poll_stores_new_entries_once_and_304_changes_nothing(
+        source: Source, http_server: LocalHTTPServer) -> None:
+    assert stages.poll_source(source.pk, force=True).new_entries == 2
+    assert stages.poll_source(source.pk, force=True).new_entries == 0
+    http_server.add("/feed.xml", handler=lambda req: (
+        (304, {"ETag": '"v1"'}, b"") if req.headers.get("if-none-match") == '"v1"'
+        else (500, {}, b"")))
+    result = stages.poll_source(source.pk, force=True)
+    assert result.not_modified and result.new_entries == 0
+    assert Entry.objects.count() == 2
+    source.refresh_from_db()
+    assert source.etag == '"v1"' and source.error_count == 0
+
+
+def test_feed_error_is_recorded_and_stored_entries_are_kept(
+        source: Source, http_server: LocalHTTPServer) -> None:
+    stages.poll_source(source.pk, force=True)
+    http_server.add("/feed.xml", b"oops", status=500)
+    result = stages.poll_source(source.pk, force=True)
+    source.refresh_from_db()
+    assert "500" in result.error and "500" in source.last_error
+    assert source.error_count == 1 and source.next_poll > timezone.now()
+    assert Entry.objects.count() == 2
+
+
+def test_entries_go_all_the_way_and_rerunning_changes_nothing(
+        source: Source, warta_cfg: dict[str, Any], tiny: TinyModel) -> None:
+    stages.poll_source(source.pk, force=True)
+    _run_all()
+    assert set(Entry.objects.values_list("status", flat=True)) == {"published"}
+    post = Post.objects.select_related("translation").get(entry__guid="one")
+    assert post.translation.title == tiny.reference_translate("Story one").strip()
+    assert post.category is not None and post.category.name == "Dunia"
+    blocks = post.translation.blocks
+    assert any(b["type"] == "quote" for b in blocks)
+    assert post.translation.dateline == tiny.reference_translate("MOSCOW, Russia").strip()
+    counts = (Article.objects.count(), Translation.objects.count(), Post.objects.count())
+    for entry in Entry.objects.all():  # re-running a finished entry is a no-op
+        Entry.objects.filter(pk=entry.pk).update(lease_until=None)
+        assert stages.claim_entry(entry.pk) is None
+    _run_all()
+    assert (Article.objects.count(), Translation.objects.count(), Post.objects.count()) == counts
+
+
+def test_dead_page_records_error_and_backs_off_then_recovers(
+        source: Source, http_server: LocalHTTPServer, warta_cfg: dict[str, Any]) -> None:
+    http_server.add("/a/two", b"gone for now", status=503)
+    stages.poll_source(source.pk, force=True)
+    _run_all()
+    two = Entry.objects.get(guid="two")
+    assert two.status == "new" and "503" in two.error and two.error_count == 1
+    assert two.next_attempt_at > timezone.now() + timedelta(seconds=20)
+    assert Entry.objects.get(guid="one").status == "published"
+    http_server.add("/a/two", _page("Story two"), headers={"Content-Type": "text/html"})
+    Entry.objects.filter(pk=two.pk).update(next_attempt_at=timezone.now())
+    _run_all()
+    two.refresh_from_db()
+    assert two.status == "published" and two.error == "" and two.error_count == 0
+
+
+def test_page_that_is_not_an_article_fails_with_a_reason(
+        source: Source, http_server: LocalHTTPServer, warta_cfg: dict[str, Any]) -> None:
+    http_server.add("/a/two", "<html><body><ul>" + "".join(
+        f"<li><a href='/x{i}'>Link {i}</a></li>" for i in range(40)) + "</ul></body></html>",
+        headers={"Content-Type": "text/html"})
+    stages.poll_source(source.pk, force=True)
+    _run_all()
+    two = Entry.objects.get(guid="two")
+    assert two.status == "failed" and two.error
+    assert Entry.objects.get(guid="one").status == "published"
+
+
+def test_review_policy_holds_stories(source: Source, warta_cfg: dict[str, Any]) -> None:
+    Source.objects.filter(pk=source.pk).update(auto_publish=False)
+    stages.poll_source(source.pk, force=True)
+    _run_all()
+    assert set(Entry.objects.values_list("status", flat=True)) == {"in_review"}
+    assert Post.objects.count() == 0
+
+
+def test_missing_model_waits_or_publishes_marked_untranslated(
+        source: Source, warta_cfg: dict[str, Any], tmp_path: Path) -> None:
+    empty = tmp_path / "empty-models"
+    empty.mkdir()
+    warta_cfg["translate.models_dir"] = str(empty)
+    clear_cache()
+    stages.poll_source(source.pk, force=True)
+    _run_all()
+    entry = Entry.objects.get(guid="one")
+    assert entry.status == "extracted" and "no translation model" in entry.error
+    warta_cfg["translate.missing_model"] = "publish_untranslated"
+    Entry.objects.update(next_attempt_at=timezone.now())
+    _run_all()
+    assert set(Entry.objects.values_list("status", flat=True)) == {"published"}
+    assert set(Translation.objects.values_list("status", flat=True)) == {"untranslated"}
+
+
+def test_a_lease_excludes_others_until_it_expires(source: Source) -> None:
+    stages.poll_source(source.pk, force=True)
+    first = stages.claim_entry()
+    second = stages.claim_entry()
+    assert first and second and first[0] != second[0]
+    assert stages.claim_entry() is None
+    Entry.objects.filter(pk=first[0]).update(lease_until=timezone.now() - timedelta(seconds=1))
+    again = stages.claim_entry()
+    assert again is not None and again[0] == first[0]
+    # the first worker's lease is gone: its late result must not be stored
+    assert stages.advance_entry(first[0], first[1]) == "new"
+    assert Entry.objects.get(pk=first[0]).html == ""
+
+
+def test_leases_of_dead_processes_are_released(source: Source) -> None:
+    stages.poll_source(source.pk, force=True)
+    claimed = stages.claim_entry()
+    assert claimed is not None
+    host = stages.LEASE_OWNER.rpartition(":")[0]
+    Entry.objects.filter(pk=claimed[0]).update(lease_owner=f"{host}:999999999")
+    assert stages.reclaim_dead_leases() == 1
+    assert stages.claim_entry(claimed[0]) is not None
