@@ -1,0 +1,1 @@
+"""Django app: the public site (pages, feeds). Reads what newsroom stored."""

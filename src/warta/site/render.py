@@ -1,0 +1,232 @@
+"""Translation blocks → safe HTML, and dates in Indonesian.
+
+Everything that comes from a feed or an extracted page is untrusted: every text is escaped,
+and an inline link becomes an ``<a href>`` only when its target is an absolute http(s) URL
+(``javascript:``, ``data:`` and relative links keep their text and lose the link).
+Datetimes are stored in UTC and shown in the site's time zone (``site.timezone``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from django.conf import settings
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+# Indonesia's three civil zones carry their own names; Babel's "z" does not know them
+# outside the "id" locale, and the tz database abbreviations are numeric ("+08").
+_ID_ZONES = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Ujung_Pandang": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+_DATE_PATTERN = "EEEE, d MMMM y HH:mm"
+RELATED_AFTER_PARAGRAPHS = 2
+
+
+def site_zone() -> str:
+    return str(settings.WARTA["site.timezone"])
+
+
+def format_datetime_id(dt: datetime | None, tz: str | None = None) -> str:
+    """``"Sabtu, 9 September 2023 14:05 WIB"``: ``dt`` in zone ``tz`` (default: the site's
+    zone), day and month in Indonesian. A naive ``dt`` is taken as UTC. ``None`` → ``""``."""
+    if dt is None:
+        return ""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    name = tz or site_zone()
+    zone = ZoneInfo(name)
+    local = dt.astimezone(zone)
+    abbrev = _ID_ZONES.get(name) or local.tzname() or name
+    return f"{format_datetime(local, _DATE_PATTERN, tzinfo=zone, locale='id')} {abbrev}"
+
+
+def safe_url(href: object) -> str:
+    """``href`` when it is an absolute http(s) URL with a host, else ``""``."""
+    if not isinstance(href, str):
+        return ""
+    href = href.strip()
+    if not href or any(ord(ch) < 32 or ch.isspace() for ch in href):
+        return ""
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return href
+
+
+def _placed_links(text: str, links: Iterable[Mapping[str, Any]]) -> list[tuple[int, int, str]]:
+    """``(start, end, href)`` for each usable link, in order, without overlaps. A link whose
+    offset no longer matches its text (a translation may move it) is looked up by text."""
+    placed: list[tuple[int, int, str]] = []
+    for link in links:
+        if not isinstance(link, Mapping):
+            continue
+        href = safe_url(link.get("href"))
+        label = str(link.get("text") or "")
+        if not href or not label:
+            continue
+        try:
+            start = int(link.get("start", -1))
+        except (TypeError, ValueError):
+            start = -1
+        if start < 0 or text[start : start + len(label)] != label:
+            start = text.find(label)
+            if start < 0:
+                continue
+        placed.append((start, start + len(label), href))
+    placed.sort()
+    out: list[tuple[int, int, str]] = []
+    end = 0
+    for start, stop, href in placed:
+        if start >= end:
+            out.append((start, stop, href))
+            end = stop
+    return out
+
+
+def inline_html(text: str, links: Iterable[Mapping[str, Any]] = ()) -> SafeString:
+    """``text`` escaped, with its safe links re-inserted as anchors."""
+    parts: list[str] = []
+    pos = 0
+    for start, stop, href in _placed_links(text, links):
+        parts.append(escape(text[pos:start]))
+        parts.append(
+            format_html('<a href="{}" rel="nofollow noopener">{}</a>', href, text[start:stop])
+        )
+        pos = stop
+    parts.append(escape(text[pos:]))
+    return mark_safe("".join(parts))
+
+
+def figure_html(image: Mapping[str, Any] | None, css_class: str = "") -> SafeString:
+    """``<figure>`` for an image dict ``{"src", "caption", "credit"}``; ``""`` when the
+    source is not an http(s) URL."""
+    if not image:
+        return mark_safe("")
+    src = safe_url(image.get("src"))
+    if not src:
+        return mark_safe("")
+    caption = str(image.get("caption") or image.get("text") or "").strip()
+    credit = str(image.get("credit") or "").strip()
+    cls = format_html(' class="{}"', css_class) if css_class else ""
+    parts = [format_html('<figure{}><img loading="lazy" src="{}" alt="{}">', cls, src, caption)]
+    if caption or credit:
+        credit_html = format_html(' <span class="credit">{}</span>', credit) if credit else ""
+        parts.append(format_html("<figcaption>{}{}</figcaption>", caption, credit_html))
+    parts.append("</figure>")
+    return mark_safe("".join(parts))
+
+
+@dataclass(frozen=True)
+class RelatedLink:
+    title: str
+    url: str
+
+
+def related_html(related: RelatedLink) -> SafeString:
+    return format_html(
+        '<aside class="baca-juga"><strong>{}</strong> <a href="{}">{}</a></aside>',
+        _("Baca juga:"),
+        related.url,
+        related.title,
+    )
+
+
+def _dateline_html(dateline: str) -> SafeString:
+    text = dateline.strip().rstrip(":-–— ").strip()
+    return format_html('<span class="dateline">{}:</span> ', text)
+
+
+def render_blocks(
+    blocks: Sequence[Mapping[str, Any]],
+    *,
+    dateline: str = "",
+    related: RelatedLink | None = None,
+    skip_image_src: str = "",
+) -> SafeString:
+    """The article body as HTML.
+
+    ``dateline`` opens the first paragraph as ``<span class="dateline">Place:</span>``;
+    ``related`` becomes the "Baca juga" box after the second paragraph (at the end when
+    there are fewer); an ``img`` block whose source is ``skip_image_src`` (the lead photo,
+    already shown) is left out. Unknown block types render as paragraphs.
+    """
+    out: list[str] = []
+    in_list = False
+    paragraphs = 0
+    related_done = related is None
+    pending_dateline = _dateline_html(dateline) if dateline.strip() else ""
+    for block in blocks:
+        if not isinstance(block, Mapping):
+            continue
+        btype = str(block.get("type") or "p")
+        text = str(block.get("text") or "")
+        links = block.get("links") or ()
+        if btype != "li" and in_list:
+            out.append("</ul>")
+            in_list = False
+        if btype == "img":
+            if skip_image_src and block.get("src") == skip_image_src:
+                continue
+            out.append(figure_html({**block, "caption": block.get("caption") or text}))
+            continue
+        if not text.strip():
+            continue
+        body = inline_html(text, links)
+        if btype == "li":
+            if not in_list:
+                out.append("<ul>")
+                in_list = True
+            out.append(f"<li>{body}</li>")
+        elif btype in ("h2", "h3"):
+            out.append(f"<{btype}>{body}</{btype}>")
+        elif btype == "quote":
+            out.append(f"<blockquote><p>{body}</p></blockquote>")
+        else:
+            out.append(f"<p>{pending_dateline}{body}</p>")
+            pending_dateline = ""
+            paragraphs += 1
+            if related is not None and not related_done and paragraphs == RELATED_AFTER_PARAGRAPHS:
+                out.append(related_html(related))
+                related_done = True
+    if in_list:
+        out.append("</ul>")
+    if pending_dateline:  # no paragraph at all: the dateline still opens the text
+        out.insert(0, f"<p>{pending_dateline.strip()}</p>")
+    if not related_done and related is not None:
+        out.append(related_html(related))
+    return mark_safe("".join(out))
+
+
+def plain_paragraphs(blocks: Sequence[Mapping[str, Any]], limit: int = 2) -> list[str]:
+    """The text of the first ``limit`` paragraphs (for excerpts and feeds)."""
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Mapping) and block.get("type", "p") == "p":
+            text = str(block.get("text") or "").strip()
+            if text:
+                out.append(text)
+                if len(out) >= limit:
+                    break
+    return out
+
+
+def blocks_text(blocks: Sequence[Mapping[str, Any]]) -> str:
+    """All block text joined by blank lines (figures contribute their caption)."""
+    return "\n\n".join(
+        str(b.get("text") or b.get("caption") or "") for b in blocks if isinstance(b, Mapping)
+    )

@@ -1,0 +1,25 @@
+"""Template filters: ``{% load warta %}`` then ``{{ post.published_at|format_datetime_id }}``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+
+from warta.site.render import format_datetime_id as _format_datetime_id
+
+register = template.Library()
+
+
+@register.filter
+def format_datetime_id(value: datetime | None) -> str:
+    """``"Sabtu, 9 September 2023 14:05 WIB"`` in the site's time zone; ``""`` for None."""
+    if not isinstance(value, datetime):
+        return ""
+    return _format_datetime_id(value)
+
+
+@register.filter
+def isoformat(value: datetime | None) -> str:
+    """ISO 8601 for ``<time datetime>`` (UTC, as stored)."""
+    return value.isoformat() if isinstance(value, datetime) else ""
