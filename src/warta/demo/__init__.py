@@ -1,0 +1,1 @@
+"""Bundled sample sources for ``warta demo`` and end-to-end tests: feeds, pages, a server."""

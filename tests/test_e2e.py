@@ -1,0 +1,188 @@
+"""The whole path, end to end, with the real command in subprocesses: bundled sample feeds
+served over HTTP → entries → pages fetched → extracted → translated by a real (tiny)
+CTranslate2 model → published → the site served by ``warta serve`` and read back.
+
+Runs on SQLite, and again on PostgreSQL under ``make test`` (marker ``dbmatrix``).
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import html as lxml_html
+
+from tests.support.cli import WartaEnv, free_port
+from tests.support.tinymodel import TinyModel, session_tiny_model
+from warta.demo.server import SampleServer, serve_samples
+from warta.demo.stories import ALL_STORIES, SAME_EVENT
+
+pytestmark = [pytest.mark.dbmatrix, pytest.mark.slow]
+REFERENCE = "moscow-summit-14-nations-pledge-4-5-billion-methane-leaks-7023118"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    return session_tiny_model(tmp_path_factory)
+
+
+@pytest.fixture
+def samples() -> Iterator[SampleServer]:
+    server = serve_samples(port=0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def warta(tmp_path: Path) -> Iterator[WartaEnv]:
+    env = WartaEnv(tmp_path)
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+def _add_sources(warta: WartaEnv, samples: SampleServer) -> None:
+    for name, url, lang, category in samples.feed_urls():
+        warta.run("source", "add", url, "--name", name, "--lang", lang, "--category", category,
+                  "--attribution", f"Dimuat ulang atas izin {name}.")
+
+
+def _article_page(port: int, url: str) -> lxml_html.HtmlElement:
+    response = httpx.get(url.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
+    assert response.status_code == 200, url
+    return lxml_html.fromstring(response.text)
+
+
+def test_feed_to_published_indonesian_page(warta: WartaEnv, samples: SampleServer,
+                                           tiny: TinyModel) -> None:
+    warta.run("init")
+    warta.run("models", "install", "en-id", "--from", str(tiny.argosmodel))
+    _add_sources(warta, samples)
+    fetched = warta.run("fetch", "--once").stdout
+    assert fetched.count("new entries") == 3
+    warta.run("process", "--until-idle")
+
+    entries = warta.json("entries")
+    assert len(entries) == len(ALL_STORIES) >= 12
+    assert {e["status"] for e in entries} == {"published"}, entries
+    assert all(e["error"] is None and e["post_url"] for e in entries)
+    sources = warta.json("source", "list")
+    assert [s["entries"] for s in sources] == [5, 4, 4]
+    assert all(s["error_count"] == 0 and s["last_http_status"] == 200 for s in sources)
+
+    port = free_port()
+    server = warta.serve(port)
+    try:
+        ref = next(e for e in entries if REFERENCE in e["url"])
+        page = _article_page(port, ref["post_url"])
+        _assert_reference_page(page, tiny, ref["url"])
+        home = httpx.get(f"http://127.0.0.1:{port}/")
+        assert home.status_code == 200 and "Dapatkan berita terbaru" in home.text
+        feed = httpx.get(f"http://127.0.0.1:{port}/rss.xml")
+        assert feed.status_code == 200 and feed.text.count("<item>") == len(entries)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    rows = warta.query("SELECT engine, model_id, status FROM newsroom_translation")
+    assert len(rows) == len(entries)
+    assert {r[0] for r in rows} == {"ctranslate2"} and {r[2] for r in rows} == {"done"}
+
+
+def _assert_reference_page(page: lxml_html.HtmlElement, tiny: TinyModel, original: str) -> None:
+    story = next(s for s in ALL_STORIES if s.slug == REFERENCE)
+    text = " ".join(page.text_content().split())
+    assert "Warta Uji" in text and "Dapatkan berita terbaru" in text
+    h1 = page.xpath("//h1")[0].text_content().strip()
+    assert h1 == tiny.reference_translate(story.title).strip()
+    caption = " ".join(page.xpath("//figure//figcaption")[0].text_content().split())
+    assert "(File)" in caption  # the tiny model copies what it does not know
+    assert page.xpath("//figure//img/@src")[0].endswith(".png")
+    dateline = page.xpath("//*[@class='dateline']")[0].text_content()
+    assert dateline.startswith(tiny.reference_translate("MOSCOW, Russia").strip())
+    quotes = page.xpath("//article//blockquote")
+    assert quotes and any("“" in q.text_content() or "\"" in q.text_content() for q in quotes)
+    related = page.xpath("//aside[contains(@class,'baca-juga')]//a")
+    assert related, "no Baca juga link"
+    other_slug = next(slug for _, slug in SAME_EVENT if slug != REFERENCE)
+    other = next(s for s in ALL_STORIES if s.slug == other_slug)
+    assert related[0].text_content().strip() == tiny.reference_translate(other.title).strip()
+    note = page.xpath("//footer[contains(@class,'syndication')]")[0]
+    assert "diterjemahkan secara otomatis" in note.text_content()
+    assert original in note.xpath(".//a/@href")
+    assert "Dimuat ulang atas izin" in note.text_content()
+    order = [page.xpath("//h1")[0], page.xpath("//figure")[0],
+             page.xpath("//*[@class='dateline']")[0], quotes[0],
+             page.xpath("//footer[contains(@class,'syndication')]")[0]]
+    positions = [list(page.iter()).index(el) for el in order]
+    assert positions == sorted(positions), "reference page elements out of order"
+
+
+def test_bad_feed_and_dead_pages_are_recorded_and_the_rest_goes_on(
+        warta: WartaEnv, samples: SampleServer, tiny: TinyModel, http_server) -> None:  # type: ignore[no-untyped-def]
+    warta.run("models", "install", "en-id", "--from", str(tiny.argosmodel))
+    _add_sources(warta, samples)
+    broken = http_server.add("/broken.xml", b"<html><body>Not a feed</body></html>",
+                             headers={"Content-Type": "text/html"})
+    dead_port = free_port()
+    warta.run("source", "add", broken, "--name", "Broken")
+    warta.run("source", "add", f"http://127.0.0.1:{dead_port}/feed.xml", "--name", "Down")
+    out = warta.run("fetch", "--once").stdout
+    assert "error" in out
+    warta.run("process", "--until-idle")
+    sources = {s["name"]: s for s in warta.json("source", "list")}
+    assert "not a feed" in sources["Broken"]["last_error"].lower()
+    assert "connect" in sources["Down"]["last_error"].lower()
+    assert sources["Broken"]["error_count"] == 1
+    published = [e for e in warta.json("entries") if e["status"] == "published"]
+    assert len(published) == len(ALL_STORIES)
+
+
+def test_sigkill_midway_then_restart_publishes_every_entry_exactly_once(
+        warta: WartaEnv, samples: SampleServer, tiny: TinyModel) -> None:
+    warta.run("models", "install", "en-id", "--from", str(tiny.argosmodel))
+    _add_sources(warta, samples)
+    warta.run("fetch", "--once")
+    total = len(ALL_STORIES)
+    rng = random.Random(7)
+    kills_midway = 0
+    for _ in range(6):
+        proc = warta.popen("process", "--until-idle", "--workers", "3")
+        # wait until this run has advanced something, then kill it without warning
+        before = _progress(warta)
+        deadline = time.monotonic() + 60
+        while _progress(warta) == before and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0, 0.3))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills_midway += 1
+        proc.wait(timeout=60)
+        if _published(warta) == total:
+            break
+    assert kills_midway >= 1, "the pipeline finished before any kill: the test proved nothing"
+    assert _published(warta) < total or kills_midway >= 1
+    warta.run("process", "--until-idle")
+    entries = warta.json("entries")
+    assert [e["status"] for e in entries] == ["published"] * total
+    posts = warta.query("SELECT entry_id, COUNT(*) FROM newsroom_post GROUP BY entry_id")
+    assert len(posts) == total and all(n == 1 for _, n in posts)
+    articles = warta.query("SELECT COUNT(*) FROM newsroom_article")[0][0]
+    translations = warta.query("SELECT COUNT(*) FROM newsroom_translation")[0][0]
+    assert articles == translations == total
+
+
+def _progress(warta: WartaEnv) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(warta.query("SELECT status, COUNT(*) FROM newsroom_entry GROUP BY status")))
+
+
+def _published(warta: WartaEnv) -> int:
+    return int(warta.query("SELECT COUNT(*) FROM newsroom_entry WHERE status = 'published'")[0][0])
