@@ -405,6 +405,9 @@ def test_untranslated_post_shows_notice_and_english_lang(client: Client):
     (body,) = sel(doc, "div.story-body")
     assert body.get("lang") == "en"
     assert doc.get("lang") == "id"
+    (note,) = sel(doc, "footer.syndication")
+    assert "belum diterjemahkan dari bahasa Inggris" in text_of(note)
+    assert "diterjemahkan secara otomatis" not in text_of(note)
 
 
 @pytest.mark.django_db

@@ -46,8 +46,7 @@ SOURCES: list[dict[str, str]] = [
         "category": "World",
         "licence": "Fictional sample written for warta, AGPL-3.0-or-later like warta itself. "
         "Styled after a syndicated NDTV feed; not NDTV content and not affiliated with NDTV.",
-        "attribution": "Sumber: NDTV World (sample). Diterjemahkan secara otomatis dari bahasa "
-        "Inggris.",
+        "attribution": "Dimuat ulang atas izin NDTV World (contoh fiktif untuk demo warta).",
     },
     {
         "slug": "wire-asia",
@@ -58,8 +57,8 @@ SOURCES: list[dict[str, str]] = [
         "category": "World",
         "licence": "Fictional sample written for warta, AGPL-3.0-or-later like warta itself. "
         "Asia Wire Service (AWS) is an invented agency.",
-        "attribution": "Sumber: Asia Wire Service (AWS, sample). Diterjemahkan secara otomatis "
-        "dari bahasa Inggris.",
+        "attribution": "© Asia Wire Service (AWS). Dimuat ulang berdasarkan lisensi sindikasi "
+        "(contoh fiktif).",
     },
     {
         "slug": "global-tech",
@@ -70,8 +69,7 @@ SOURCES: list[dict[str, str]] = [
         "category": "Technology",
         "licence": "Fictional sample written for warta, AGPL-3.0-or-later like warta itself. "
         "Global Tech Daily is an invented publication.",
-        "attribution": "Sumber: Global Tech Daily (sample). Diterjemahkan secara otomatis dari "
-        "bahasa Inggris.",
+        "attribution": "Dimuat ulang atas izin Global Tech Daily (contoh fiktif).",
     },
 ]
 

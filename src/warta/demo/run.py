@@ -76,7 +76,7 @@ def run_demo(host: str = "127.0.0.1", port: int = 8000, samples_port: int = 8001
         Source.objects.update_or_create(
             url=samples.feed_url(spec), defaults={
                 "name": spec["name"], "language": spec.get("language", "en"),
-                "category": spec.get("category", ""), "auto_publish": True,
+                "category": "", "auto_publish": True,  # sections from the feeds' categories
                 "attribution": spec.get("attribution", ""), "poll_interval": 300})
     for result in fetch_sources(force=True):
         if result.error:

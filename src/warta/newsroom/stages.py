@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from warta.core.categories import localise_category
 from warta.core.document import Document
 from warta.core.encoding import decode_html
 from warta.core.errors import ExtractError, FeedParseError, FetchError, WartaError
@@ -383,7 +384,11 @@ def publish_translation(entry: Entry, translation: Translation) -> Post:
 
 
 def _category_for(entry: Entry) -> Category | None:
-    name = entry.source.category or (entry.categories[0] if entry.categories else "")
+    """The source's category as the publisher wrote it; else the feed's first category,
+    in the site's language where the name is known ("Business" → "Bisnis")."""
+    name = entry.source.category
+    if not name and entry.categories:
+        name = localise_category(entry.categories[0], _cfg("site.language"))
     if not name:
         return None
     slug = slugify(name)[:100] or "umum"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Page, Paginator
@@ -213,16 +214,24 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "site/article.html", article_context(post))
 
 
+def language_name(code: str) -> str:
+    """The language's name in the site's language ("en" → "Inggris" on an Indonesian site)."""
+    try:
+        names = Locale.parse(settings.WARTA["site.language"]).languages
+    except (ValueError, UnknownLocaleError):
+        return code
+    return str(names.get(code.split("-")[0].lower(), code))
+
+
 def article_context(post: Post) -> dict[str, Any]:
     """Everything ``site/article.html`` needs for a visible ``post``."""
     tr: Translation = post.translation
     untranslated = tr.status == Translation.Status.UNTRANSLATED
-    body_lang = ""
-    if untranslated:
-        body_lang = (
-            Article.objects.filter(pk=tr.article_id).values_list("language", flat=True).first()
-            or "en"
-        )
+    source_lang = (
+        Article.objects.filter(pk=tr.article_id).values_list("language", flat=True).first()
+        or "en"
+    )
+    body_lang = source_lang if untranslated else ""
     lead_image = tr.image if isinstance(tr.image, dict) else None
     lead_figure = figure_html(lead_image, "lead")
     body = render_blocks(
@@ -240,6 +249,7 @@ def article_context(post: Post) -> dict[str, Any]:
         body=body,
         untranslated=untranslated,
         body_lang=body_lang,
+        source_language_name=language_name(source_lang),
         original_url=safe_url(post.original_url),
         description=excerpt[0][:300] if excerpt else "",
         canonical_url=base_url() + post.get_absolute_url(),
