@@ -186,3 +186,25 @@ def _progress(warta: WartaEnv) -> tuple[tuple[str, int], ...]:
 
 def _published(warta: WartaEnv) -> int:
     return int(warta.query("SELECT COUNT(*) FROM newsroom_entry WHERE status = 'published'")[0][0])
+
+
+def test_run_polls_processes_and_serves_in_one_command(
+        warta: WartaEnv, samples: SampleServer, tiny: TinyModel) -> None:
+    warta.run("models", "install", "en-id", "--from", str(tiny.argosmodel))
+    _add_sources(warta, samples)
+    port = free_port()
+    proc = warta.popen("run", "--port", str(port), "--poll-every", "0.5")
+    try:
+        deadline = time.monotonic() + 180
+        while _published(warta) < len(ALL_STORIES) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            time.sleep(0.5)
+        assert _published(warta) == len(ALL_STORIES)
+        home = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert home.status_code == 200
+        story = next(s for s in ALL_STORIES if s.slug == REFERENCE)
+        assert tiny.reference_translate(story.title).strip() in lxml_html.fromstring(
+            home.text).text_content()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -164,7 +164,7 @@ def test_review_policy_holds_stories(source: Source, warta_cfg: dict[str, Any]) 
 
 
 def test_missing_model_waits_or_publishes_marked_untranslated(
-        source: Source, warta_cfg: dict[str, Any], tmp_path: Path) -> None:
+        source: Source, warta_cfg: dict[str, Any], tmp_path: Path, tiny: TinyModel) -> None:
     empty = tmp_path / "empty-models"
     empty.mkdir()
     warta_cfg["translate.models_dir"] = str(empty)
@@ -178,6 +178,15 @@ def test_missing_model_waits_or_publishes_marked_untranslated(
     _run_all()
     assert set(Entry.objects.values_list("status", flat=True)) == {"published"}
     assert set(Translation.objects.values_list("status", flat=True)) == {"untranslated"}
+    assert stages.translate_untranslated() == 0  # still no model: nothing changes
+    slugs = set(Post.objects.values_list("slug", flat=True))
+    warta_cfg["translate.models_dir"] = str(tmp_path / "models")  # a model is installed now
+    clear_cache()
+    assert stages.translate_untranslated() == 2
+    assert set(Translation.objects.values_list("status", flat=True)) == {"done"}
+    assert set(Post.objects.values_list("slug", flat=True)) == slugs
+    assert Translation.objects.get(article__entry__guid="one").title == (
+        tiny.reference_translate("Story one").strip())
 
 
 def test_a_lease_excludes_others_until_it_expires(source: Source) -> None:

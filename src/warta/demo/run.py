@@ -22,7 +22,10 @@ def _say(message: str) -> None:
 
 def _prepare_environment(host: str, port: int) -> None:
     cfg = load_config()
-    os.environ["WARTA_DATA_DIR"] = str(cfg.data_dir / "demo")
+    demo_dir = cfg.data_dir / "demo"
+    os.environ["WARTA_DATA_DIR"] = str(demo_dir)
+    # always its own SQLite file: the demo must never write into a real database
+    os.environ["WARTA_DATABASE_URL"] = f"sqlite:///{demo_dir / 'warta.sqlite3'}"
     os.environ.setdefault("WARTA_TRANSLATE_MODELS_DIR", cfg["translate.models_dir"])
     os.environ["WARTA_TRANSLATE_MISSING_MODEL"] = "publish_untranslated"
     os.environ["WARTA_SITE_BASE_URL"] = f"http://{host}:{port}"

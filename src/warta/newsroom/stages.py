@@ -332,17 +332,41 @@ def _translate(entry: Entry, lease: datetime) -> str:
     target = _cfg("translate.target")
     if not Translation.objects.filter(article=article, language=target).exists():
         result = tr.translate_article(article_document(article), article.language, target)
-        with transaction.atomic():
-            Translation.objects.filter(article=article, language=target).delete()
-            Translation.objects.create(
-                article=article, language=target, title=result.doc.title[:1000],
-                dateline=result.doc.dateline[:200],
-                image=result.doc.image.to_dict() if result.doc.image else None,
-                blocks=[b.to_dict() for b in result.doc.blocks], engine=result.engine,
-                model_id=result.model_id, status=result.status,
-            )
-            return _advance(entry, lease, S.TRANSLATED)
+        try:
+            with transaction.atomic():
+                Translation.objects.create(article=article, language=target,
+                                           **_translation_fields(result))
+        except IntegrityError:  # a worker whose lease expired stored the same translation
+            pass
     return _advance(entry, lease, S.TRANSLATED)
+
+
+def _translation_fields(result: tr.TranslationResult) -> dict[str, object]:
+    doc = result.doc
+    return {"title": doc.title[:1000], "dateline": doc.dateline[:200],
+            "image": doc.image.to_dict() if doc.image else None,
+            "blocks": [b.to_dict() for b in doc.blocks], "engine": result.engine,
+            "model_id": result.model_id, "status": result.status}
+
+
+def translate_untranslated(limit: int = 200) -> int:
+    """Translate stories published untranslated (the demo policy) once a model is there.
+    The post keeps its URL; only its translation changes. Returns how many were done."""
+    pending = (Translation.objects.filter(status=Translation.Status.UNTRANSLATED)
+               .select_related("article").order_by("id"))
+    done = 0
+    for row in pending[:limit]:
+        try:
+            result = tr.translate_article(article_document(row.article), row.article.language,
+                                          row.language)
+        except WartaError as e:
+            log.warning("translation %s: %s", row.pk, e)
+            break
+        if result.status != Translation.Status.DONE:
+            break  # still no model: nothing to do until one is installed
+        done += Translation.objects.filter(pk=row.pk, status=row.status).update(
+            **_translation_fields(result))
+    return done
 
 
 def _find_duplicate(entry: Entry, article: Article) -> Entry | None:

@@ -92,6 +92,10 @@ def process(workers: int = 2, *, until_idle: bool = True,
     """Work the entry queue with ``workers`` threads until nothing is due (or ``stop``)."""
     stages.reclaim_dead_leases()
     stats = ProcessStats()
+    retranslated = stages.translate_untranslated()
+    if retranslated:
+        log.info("translated %d stories published while no model was installed", retranslated)
+        stats.outcomes["retranslated"] += retranslated
     stop = stop or threading.Event()
     idle = _IdleTracker(until_idle)
     threads = [threading.Thread(target=_work_loop, args=(stats, stop.is_set, idle),
