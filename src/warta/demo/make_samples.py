@@ -44,7 +44,7 @@ SOURCES: list[dict[str, str]] = [
         "format": "rss",
         "language": "en",
         "category": "World",
-        "licence": "Fictional sample written for warta, AGPL-3.0-or-later like warta itself. "
+        "licence": "Fictional sample written for warta, Apache-2.0 like warta itself. "
         "Styled after a syndicated NDTV feed; not NDTV content and not affiliated with NDTV.",
         "attribution": "Dimuat ulang atas izin NDTV World (contoh fiktif untuk demo warta).",
     },
@@ -55,7 +55,7 @@ SOURCES: list[dict[str, str]] = [
         "format": "atom",
         "language": "en",
         "category": "World",
-        "licence": "Fictional sample written for warta, AGPL-3.0-or-later like warta itself. "
+        "licence": "Fictional sample written for warta, Apache-2.0 like warta itself. "
         "Asia Wire Service (AWS) is an invented agency.",
         "attribution": "© Asia Wire Service (AWS). Dimuat ulang berdasarkan lisensi sindikasi "
         "(contoh fiktif).",
@@ -67,7 +67,7 @@ SOURCES: list[dict[str, str]] = [
         "format": "rss",
         "language": "en",
         "category": "Technology",
-        "licence": "Fictional sample written for warta, AGPL-3.0-or-later like warta itself. "
+        "licence": "Fictional sample written for warta, Apache-2.0 like warta itself. "
         "Global Tech Daily is an invented publication.",
         "attribution": "Dimuat ulang atas izin Global Tech Daily (contoh fiktif).",
     },
