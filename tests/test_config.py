@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -73,3 +74,19 @@ def test_secret_key_from_file(tmp_path: Path) -> None:
 def test_missing_config_file_named_in_env_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(env={"WARTA_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_init_template_uncommented_gives_the_defaults(tmp_path: Path) -> None:
+    from warta.config import config_template
+
+    lines = []
+    for line in config_template().splitlines():
+        if line.startswith("# ") and " = " in line and "..." not in line:
+            lines.append(line[2:])
+        elif not line.startswith("#"):
+            lines.append(line)
+    path = tmp_path / "warta.toml"
+    path.write_text("\n".join(lines))
+    env = {"WARTA_DATA_DIR": str(tmp_path)}
+    defaults = load_config(env={**env, "WARTA_CONFIG": os.devnull})
+    assert load_config(path=path, env=env).values == defaults.values

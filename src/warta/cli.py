@@ -55,6 +55,13 @@ def _iso(value: Any) -> str | None:
 # ---------------------------------------------------------------- commands
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from warta.config import config_template
+
+    path = Path(os.environ.get("WARTA_CONFIG") or "warta.toml")
+    if str(path) != os.devnull and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(config_template(), encoding="utf-8")
+        print(f"warta: wrote {path} (every key commented out at its default)")
     _setup_django()
     _migrate(verbose=True)
     from django.conf import settings

@@ -200,3 +200,23 @@ def _secret_key(values: dict[str, Any], env: dict[str, str]) -> str:
     except OSError as e:
         raise ConfigError("data_dir", f"cannot write {stored}: {e}") from e
     return stored.read_text().strip()
+
+
+def config_template() -> str:
+    """A starter warta.toml: every key, commented out at its default (``warta init``)."""
+    lines = ["# warta configuration. Every key is documented in docs/config.md;",
+             "# uncomment a line to change it. WARTA_* environment variables override these."]
+    for section, keys in SCHEMA.items():
+        lines.append("")
+        if section:
+            lines.append(f"[{section}]")
+        for key, (typ, default) in keys.items():
+            if key in SECRET_KEYS:
+                lines.append(f"# {key} = ...  (secret: better set WARTA_{key.upper()})")
+                continue
+            if default is None:
+                lines.append(f"# {key} = ...  (derived from data_dir; see docs/config.md)")
+                continue
+            value = str(default).lower() if typ is bool else repr(default).replace("'", '"')
+            lines.append(f"# {key} = {value}")
+    return "\n".join(lines) + "\n"
