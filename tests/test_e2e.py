@@ -11,24 +11,19 @@ import random
 import signal
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from lxml import html as lxml_html
 
 from tests.support.cli import WartaEnv, free_port
-from tests.support.tinymodel import TinyModel, session_tiny_model
+from tests.support.tinymodel import TinyModel
 from warta.demo.server import SampleServer, serve_samples
 from warta.demo.stories import ALL_STORIES, SAME_EVENT
 
 pytestmark = [pytest.mark.dbmatrix, pytest.mark.slow]
 REFERENCE = "moscow-summit-14-nations-pledge-4-5-billion-methane-leaks-7023118"
 
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
-    return session_tiny_model(tmp_path_factory)
 
 
 @pytest.fixture
@@ -39,14 +34,6 @@ def samples() -> Iterator[SampleServer]:
     finally:
         server.stop()
 
-
-@pytest.fixture
-def warta(tmp_path: Path) -> Iterator[WartaEnv]:
-    env = WartaEnv(tmp_path)
-    try:
-        yield env
-    finally:
-        env.close()
 
 
 def _add_sources(warta: WartaEnv, samples: SampleServer) -> None:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from tests.support.httpserver import LocalHTTPServer
-from tests.support.tinymodel import TinyModel, session_tiny_model
+from tests.support.tinymodel import TinyModel
 from warta.core.translate.engines import clear_cache
 from warta.newsroom import stages
 from warta.newsroom.models import Article, Entry, Post, Source, Translation
@@ -42,10 +42,6 @@ def _feed(server: LocalHTTPServer, slugs: list[str]) -> str:
     return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
             f"<link>{server.url('/')}</link><description>d</description>{items}</channel></rss>")
 
-
-@pytest.fixture
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
-    return session_tiny_model(tmp_path_factory)
 
 
 @pytest.fixture

@@ -7,17 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tinymodel import DATA, TinyModel, session_tiny_model
+from tests.support.tinymodel import DATA, TinyModel
 from warta.core.errors import ConfigError, ModelNotInstalledError, TranslateError
 from warta.core.translate import engines
 from warta.core.translate.base import Translator
 from warta.core.translate.ct2 import CTranslate2Translator, detect_layout
 from warta.core.translate.models import ModelStore
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
-    return session_tiny_model(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -9,15 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.httpserver import LocalHTTPServer
-from tests.support.tinymodel import TinyModel, session_tiny_model, write_package, zip_package
+from tests.support.tinymodel import TinyModel, write_package, zip_package
 from warta.core.errors import ModelInstallError, ModelNotInstalledError
 from warta.core.translate.ct2 import CTranslate2Translator
 from warta.core.translate.models import ModelStore
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
-    return session_tiny_model(tmp_path_factory)
 
 
 @pytest.fixture

@@ -181,7 +181,11 @@ class CTranslate2Translator:
     def _detokenize(self, tokens: list[str]) -> str:
         if self.target_prefix_token and tokens[:1] == [self.target_prefix_token]:
             tokens = tokens[1:]
-        return str(self._target_sp.decode(tokens))
+        # A piece only the source vocabulary knows (OPUS-MT shares one vocabulary between
+        # both sides) is written out verbatim by the target model, "▁" included; that
+        # character never belongs in published text, so it becomes the space it stands for.
+        text = str(self._target_sp.decode(tokens))
+        return " ".join(text.replace("\u2581", " ").split()) if "\u2581" in text else text
 
     def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
         """Translate ``texts`` (one output per input, in order). Whitespace-only inputs come

@@ -193,7 +193,9 @@ class ModelStore:
                 try:
                     OpusMTConverter(str(src)).convert(str(out), quantization=quantization)
                 except Exception as e:  # the converter raises anything: yaml, KeyError, numpy
-                    raise ModelInstallError(f"cannot convert OPUS-MT model {src}: {e}") from e
+                    missing = _missing_marian_weights(src)
+                    detail = f"{_MISSING_WEIGHTS}: {', '.join(missing)}" if missing else str(e)
+                    raise ModelInstallError(f"cannot convert OPUS-MT model {src}: {detail}") from e
                 for name in ("source.spm", "target.spm"):
                     shutil.copy2(src / name, out / name)
                 _write_opus_metadata(out, pair, src.name, source_prefix_token)
@@ -370,6 +372,43 @@ def _pair_from_name(name: str) -> str:
     if not match:
         raise ModelInstallError(f"cannot tell the language pair from {name!r}; pass it explicitly")
     return f"{match.group(1)}-{match.group(2)}"
+
+
+_MISSING_WEIGHTS = "the model .npz lacks weight matrices"
+
+
+def _missing_marian_weights(src: Path, limit: int = 8) -> builtins.list[str]:
+    """Names of the weight matrices CTranslate2's Marian converter needs that the model's
+    ``.npz`` lacks (at most ``limit``, then a count); ``[]`` if none or if the npz or its
+    config cannot be read (the converter's own error is clearer then). Used only to explain
+    a failed conversion: for a missing matrix the converter fails with messages such as
+    ``No module named 'torch'`` or ``'NoneType' object has no attribute 'shape'``."""
+    import numpy as np  # ctranslate2 dependencies, only needed on this error path
+    import yaml
+
+    try:
+        decoder = yaml.safe_load((src / "decoder.yml").read_text(encoding="utf-8"))
+        with np.load(src / str(decoder["models"][0])) as weights:
+            names = set(weights.files)
+            config = yaml.safe_load(weights["special:model.yml"][:-1].tobytes())
+        depths = {"encoder": int(config["enc-depth"]), "decoder": int(config["dec-depth"])}
+    except Exception:  # unreadable: leave the diagnosis to the converter's message
+        return []
+    missing = [
+        f"{scope}_Wemb" for scope in depths if f"{scope}_Wemb" not in names and "Wemb" not in names
+    ]
+    for scope, depth in depths.items():
+        blocks = ["self", "context", "ffn"] if scope == "decoder" else ["self", "ffn"]
+        for layer in range(1, depth + 1):
+            for block in blocks:
+                for part in "12" if block == "ffn" else "qkvo":
+                    name = f"{scope}_l{layer}_{block}_W{part}"
+                    transposed = f"{scope}_l{layer}_{block}_Wt{part}"
+                    if name not in names and transposed not in names:
+                        missing.append(name)
+    if len(missing) > limit:
+        missing = [*missing[:limit], f"and {len(missing) - limit} more"]
+    return missing
 
 
 def _write_opus_metadata(out: Path, pair: str, name: str, prefix_token: str | None) -> None:
