@@ -38,6 +38,8 @@ REFERENCE_BLOCKS: list[dict[str, Any]] = [
     {"type": "p", "text": "Pertemuan Putin dan Kim itu diawasi ketat oleh Washington."},
 ]
 
+pytestmark = pytest.mark.dbmatrix
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
@@ -491,3 +493,12 @@ def test_inline_links_survive_moved_offsets_and_escape():
     assert html == (
         'Lihat &lt;laporan&gt; &amp; <a href="https://x.example/d" rel="nofollow noopener">data</a>'
     )
+
+
+@pytest.mark.django_db
+def test_readers_accept_language_does_not_switch_the_site_language(client: Client):
+    post = make_post("Banjir di Jakarta", [{"type": "p", "text": "Hujan deras."}])
+    response = client.get(post.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    doc = parse(response)
+    assert doc.get("lang") == "id"
+    assert "Baca artikel asli" in text_of(sel(doc, "footer.syndication")[0])

@@ -211,10 +211,14 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 
 def _serve(host: str, port: int, threads: int = 8) -> None:
+    """Serve the site with waitress until Ctrl-C or SIGTERM (a clean exit, status 0)."""
+    import signal
+
     from waitress import serve
 
     from warta.wsgi import application
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"warta: serving on http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     serve(application, host=host, port=port, threads=threads, ident="warta")
 

@@ -33,7 +33,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,7 +83,9 @@ DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = WARTA["site.language"]
-LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+# One site, one language (the configured one): readers' Accept-Language must not switch the
+# UI of an Indonesian site to English, so there is no LocaleMiddleware.
+LANGUAGES = [(LANGUAGE_CODE, LANGUAGE_CODE)]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = WARTA["site.timezone"]
 USE_I18N = True

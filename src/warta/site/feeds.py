@@ -2,7 +2,9 @@
 
 Links are absolute, built from ``site.base_url`` (the canonical address, also right in a
 static export). An item's description is HTML (escaped text of the first paragraphs) ending
-with the syndication note: source, automatic translation, attribution.
+with the syndication note: source, automatic translation (or, for a story published
+untranslated, that it is not translated yet), attribution. UI text is in the active language
+(the site's).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import F
 from django.urls import reverse
 from django.utils.feedgenerator import Rss201rev2Feed
 from django.utils.html import format_html, format_html_join
@@ -18,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from warta.newsroom.models import Post, Translation
 from warta.site.render import plain_paragraphs, safe_url
-from warta.site.views import base_url, published_posts
+from warta.site.views import base_url, language_name, published_posts
 
 FEED_ITEMS = 50
 FEED_PARAGRAPHS = 2
@@ -41,7 +44,11 @@ class LatestPostsFeed(Feed):
         return str(settings.WARTA["site.tagline"])
 
     def items(self) -> list[Post]:
-        return list(published_posts()[:FEED_ITEMS])
+        return list(
+            published_posts().annotate(source_language=F("translation__article__language"))[
+                :FEED_ITEMS
+            ]
+        )
 
     def item_title(self, item: Post) -> str:
         return item.translation.title
@@ -67,18 +74,21 @@ class LatestPostsFeed(Feed):
         if paragraphs and tr.dateline:
             paragraphs[0] = f"{tr.dateline.rstrip(':-–— ')}: {paragraphs[0]}"
         parts = [format_html_join("", "<p>{}</p>", ((p,) for p in paragraphs))]
+        lang = language_name(getattr(item, "source_language", None) or "en")
         if tr.status == Translation.Status.UNTRANSLATED:
-            parts.insert(0, format_html("<p><em>{}</em></p>", _("Menunggu terjemahan.")))
-        note = _(
-            "Sumber: %(source)s. Artikel ini diterjemahkan secara otomatis dari bahasa Inggris."
-        ) % {"source": item.source_name}
+            parts.insert(0, format_html("<p><em>{}</em></p>", _("Awaiting translation.")))
+            translated = _("This article has not been translated from %(lang)s yet.")
+        else:
+            translated = _("This article was machine-translated from %(lang)s.")
+        note = " ".join(
+            (_("Source: %(source)s.") % {"source": item.source_name}, translated % {"lang": lang})
+        )
         if item.attribution:
             note = f"{note} {item.attribution}"
         original = safe_url(item.original_url)
+        read_original = _("Read the original article")
         link = (
-            format_html(
-                ' <a href="{}" rel="nofollow noopener">{}</a>', original, _("Baca artikel asli")
-            )
+            format_html(' <a href="{}" rel="nofollow noopener">{}</a>', original, read_original)
             if original
             else ""
         )

@@ -1,4 +1,4 @@
-"""Translation blocks → safe HTML, and dates in Indonesian.
+"""Translation blocks → safe HTML, and dates in the site's language.
 
 Everything that comes from a feed or an extracted page is untrusted: every text is escaped,
 and an inline link becomes an ``<a href>`` only when its target is an absolute http(s) URL
@@ -8,6 +8,7 @@ Datetimes are stored in UTC and shown in the site's time zone (``site.timezone``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,8 +16,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime
 from django.conf import settings
+from django.utils import translation
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -38,9 +41,29 @@ def site_zone() -> str:
     return str(settings.WARTA["site.timezone"])
 
 
+@functools.lru_cache(maxsize=32)
+def _parse_locale(code: str) -> Locale | None:
+    try:
+        return Locale.parse(translation.to_locale(code))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+
+
+def babel_locale() -> Locale:
+    """Babel's locale for the active UI language (the site's, ``site.language``, unless a
+    request or ``translation.override`` chose another); English when Babel does not know it."""
+    for code in (translation.get_language(), settings.LANGUAGE_CODE):
+        locale = _parse_locale(code) if code else None
+        if locale is not None:
+            return locale
+    return Locale("en")
+
+
 def format_datetime_id(dt: datetime | None, tz: str | None = None) -> str:
     """``"Sabtu, 9 September 2023 14:05 WIB"``: ``dt`` in zone ``tz`` (default: the site's
-    zone), day and month in Indonesian. A naive ``dt`` is taken as UTC. ``None`` → ``""``."""
+    zone), day and month names in the active UI language (Indonesian on an Indonesian site;
+    "Saturday, 9 September 2023 14:05 WIB" in English). A naive ``dt`` is taken as UTC.
+    ``None`` → ``""``."""
     if dt is None:
         return ""
     if dt.tzinfo is None:
@@ -49,7 +72,7 @@ def format_datetime_id(dt: datetime | None, tz: str | None = None) -> str:
     zone = ZoneInfo(name)
     local = dt.astimezone(zone)
     abbrev = _ID_ZONES.get(name) or local.tzname() or name
-    return f"{format_datetime(local, _DATE_PATTERN, tzinfo=zone, locale='id')} {abbrev}"
+    return f"{format_datetime(local, _DATE_PATTERN, tzinfo=zone, locale=babel_locale())} {abbrev}"
 
 
 def safe_url(href: object) -> str:
@@ -140,7 +163,7 @@ class RelatedLink:
 def related_html(related: RelatedLink) -> SafeString:
     return format_html(
         '<aside class="baca-juga"><strong>{}</strong> <a href="{}">{}</a></aside>',
-        _("Baca juga:"),
+        _("Read also:"),
         related.url,
         related.title,
     )

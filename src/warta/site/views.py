@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Page, Paginator
@@ -26,6 +25,7 @@ from warta.core.related import RelatedDoc, pick_related
 from warta.newsroom.models import Article, Category, Post, Translation
 from warta.site.render import (
     RelatedLink,
+    babel_locale,
     blocks_text,
     figure_html,
     plain_paragraphs,
@@ -104,7 +104,7 @@ def group_by_category(cards: list[Card]) -> list[Section]:
         key = cat.pk if cat else None
         if key not in sections:
             sections[key] = (
-                Section(cat.name, cat.get_absolute_url()) if cat else Section(_("Lainnya"), "")
+                Section(cat.name, cat.get_absolute_url()) if cat else Section(_("Other news"), "")
             )
         sections[key].cards.append(card)
     ordered = [s for k, s in sections.items() if k is not None]
@@ -122,7 +122,7 @@ def _page(request: HttpRequest, qs: QuerySet[Post]) -> Page[Post]:
     try:
         return paginator.page(request.GET.get("page") or 1)
     except InvalidPage as e:
-        raise Http404(_("Halaman tidak ditemukan")) from e
+        raise Http404(_("Page not found")) from e
 
 
 def _context(**extra: Any) -> dict[str, Any]:
@@ -205,22 +205,20 @@ def find_related(post: Post) -> RelatedLink | None:
 def article(request: HttpRequest, slug: str) -> HttpResponse:
     post = Post.objects.select_related("translation", "category").filter(slug=slug).first()
     if post is None or post.published_at > timezone.now():
-        raise Http404(_("Artikel tidak ditemukan"))
+        raise Http404(_("Article not found"))
     if post.status == Post.Status.KILLED:
         return render(request, "site/410.html", _context(post=post), status=410)
     if post.status != Post.Status.PUBLISHED:
-        raise Http404(_("Artikel tidak ditemukan"))
+        raise Http404(_("Article not found"))
 
     return render(request, "site/article.html", article_context(post))
 
 
 def language_name(code: str) -> str:
-    """The language's name in the site's language ("en" → "Inggris" on an Indonesian site)."""
-    try:
-        names = Locale.parse(settings.WARTA["site.language"]).languages
-    except (ValueError, UnknownLocaleError):
-        return code
-    return str(names.get(code.split("-")[0].lower(), code))
+    """The language's name in the active UI language, normally the site's ("en" → "Inggris"
+    on an Indonesian site, "English" on an English one)."""
+    names = babel_locale().languages
+    return str(names.get(code.split("-")[0].split("_")[0].lower(), code))
 
 
 def article_context(post: Post) -> dict[str, Any]:
