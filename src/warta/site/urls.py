@@ -2,12 +2,22 @@
 
 from django.urls import path
 
-from warta.site import feeds, views
+from warta.site import feeds, search_page, sitemaps, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("berita/<slug:slug>/", views.article, name="article"),
     path("kategori/<slug:slug>/", views.category, name="category"),
-    path("rss.xml", feeds.LatestPostsFeed(), name="feed"),
+    path("rss.xml", feeds.PostsFeed(), name="feed"),
+    path("atom.xml", feeds.AtomPostsFeed(), name="feed-atom"),
+    path("feed.json", feeds.JsonPostsFeed(), name="feed-json"),
+    path("kategori/<slug:slug>/rss.xml", feeds.PostsFeed(), name="category-feed"),
+    path("kategori/<slug:slug>/atom.xml", feeds.AtomPostsFeed(), name="category-feed-atom"),
+    path("kategori/<slug:slug>/feed.json", feeds.JsonPostsFeed(), name="category-feed-json"),
+    path("cari/", search_page.search, name="search"),
+    path("sitemap.xml", sitemaps.sitemap_index, name="sitemap-index"),
+    path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap-news"),
+    path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),
+    path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("berlangganan/", views.subscribe, name="subscribe"),
 ]

@@ -1,0 +1,492 @@
+"""Full-text search over published posts: SQLite FTS5 by default, PostgreSQL full text in
+production, one results contract on both.
+
+The index is a table of its own (``site_public_search``, created by this app's migration):
+one row per published post (title, and the body text: dateline and block text), keyed by
+the post's id. Signals keep it in step: a post saved as published is (re)indexed, a killed
+or deleted post leaves it, an edited translation re-indexes its post. Queries still join the
+posts table and keep only visible posts (published, and due), so a story killed by a bulk
+``update()`` that sends no signal, or scheduled for later, never shows up either.
+:func:`rebuild_search_index` rebuilds the whole index from the posts (idempotent).
+
+A reader's query is never handed to the database's query language: :func:`parse_query`
+keeps only its words (letters and digits), at most :data:`MAX_TERMS` of them from the
+first :data:`MAX_QUERY_CHARS` characters, and each becomes a quoted term; all must match
+(AND). Operators, quotes, ``NEAR``, ``*``, ``-``, parentheses, NUL bytes and emoji are
+dropped, so no query can fail to parse or cost more than a few term look-ups.
+
+Results: ranked by bm25 (SQLite, title weighted 10× the body) or ``ts_rank`` (PostgreSQL,
+title weight A, body B), newest first among equals; each hit has its title and a body
+snippet as HTML, the text escaped and the matched words in ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from warta.newsroom.models import Post, Translation
+from warta.site.render import blocks_text, site_zone
+
+TABLE = "site_public_search"
+MAX_QUERY_CHARS = 200
+MAX_TERMS = 8
+MAX_TERM_CHARS = 40
+SNIPPET_TOKENS = 30
+# PostgreSQL stops a search that runs longer than this (milliseconds); SQLite needs no such
+# guard: a sanitised query is a handful of term look-ups.
+PG_STATEMENT_TIMEOUT_MS = 2000
+
+# Highlight markers the database puts around matched words: private-use characters, removed
+# from everything indexed, so the text can be escaped first and the markers turned into
+# <mark> afterwards (stored text can never open or close a <mark> itself).
+_START, _STOP = "\ue000", "\ue001"
+_MARKERS = re.compile(f"[{_START}{_STOP}]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WORD = re.compile(r"\w+")
+
+
+# ---------------------------------------------------------------------------- the query
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What a reader asked for. ``terms`` are plain words (never query syntax); the date
+    range is inclusive, in the site's time zone."""
+
+    text: str = ""
+    terms: tuple[str, ...] = ()
+    category: str = ""
+    source_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.category or self.source_id or self.date_from or self.date_to)
+
+
+def fold(text: str) -> str:
+    """Lower case, compatibility-normalised, without diacritics ("Café" → "cafe"): what
+    FTS5's ``unicode61 remove_diacritics 2`` does, for the PostgreSQL side."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def parse_terms(text: str) -> tuple[str, ...]:
+    """The searchable words of ``text``: at most ``MAX_TERMS`` distinct words (letters and
+    digits; ``_`` splits words as the index's tokenizer does) from its first
+    ``MAX_QUERY_CHARS`` characters, each cut to ``MAX_TERM_CHARS``. Never raises."""
+    text = unicodedata.normalize("NFKC", text[:MAX_QUERY_CHARS])
+    terms: list[str] = []
+    for word in _WORD.findall(text.replace("_", " ")):
+        word = word[:MAX_TERM_CHARS]
+        if word.casefold() not in (t.casefold() for t in terms):
+            terms.append(word)
+        if len(terms) >= MAX_TERMS:
+            break
+    return tuple(terms)
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def parse_query(params: Mapping[str, str]) -> SearchQuery:
+    """A :class:`SearchQuery` from request parameters ``q``, ``kategori`` (category slug),
+    ``sumber`` (source id), ``dari`` and ``sampai`` (``YYYY-MM-DD``). A malformed filter is
+    ignored, never an error."""
+    text = str(params.get("q") or "")[:MAX_QUERY_CHARS]
+    text = _CONTROL.sub(" ", _MARKERS.sub("", text)).strip()
+    category = str(params.get("kategori") or "").strip()
+    if not re.fullmatch(r"[-a-zA-Z0-9_]{1,100}", category):
+        category = ""
+    source = str(params.get("sumber") or "").strip()
+    source_id = int(source) if source.isascii() and source.isdigit() and len(source) < 12 else None
+    return SearchQuery(
+        text=text,
+        terms=parse_terms(text),
+        category=category,
+        source_id=source_id,
+        date_from=_parse_date(str(params.get("dari") or "")),
+        date_to=_parse_date(str(params.get("sampai") or "")),
+    )
+
+
+def fts5_match(terms: Sequence[str]) -> str:
+    """An FTS5 MATCH expression: every term a quoted string (so none is an operator),
+    all required."""
+    return " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(site_zone()))
+
+
+def filtered_posts(query: SearchQuery, now: datetime) -> QuerySet[Post]:
+    """The visible posts the filters allow (what a hit must be one of)."""
+    qs = Post.objects.filter(status=Post.Status.PUBLISHED, published_at__lte=now)
+    if query.category:
+        qs = qs.filter(category__slug=query.category)
+    if query.source_id is not None:
+        qs = qs.filter(entry__source_id=query.source_id)
+    if query.date_from:
+        qs = qs.filter(published_at__gte=_local_midnight(query.date_from))
+    if query.date_to and query.date_to < date.max:
+        qs = qs.filter(published_at__lt=_local_midnight(query.date_to + timedelta(days=1)))
+    return qs
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass
+class SearchHit:
+    post: Post
+    title_html: SafeString
+    snippet_html: SafeString
+    rank: float
+
+
+def escape_text(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities: all that text content needs."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def highlight_html(marked: str, *, escaped: bool = False) -> SafeString:
+    """Database output with marker characters → HTML with ``<mark>`` elements; the text is
+    escaped here unless the index already stored it escaped (``escaped``)."""
+    text = marked if escaped else escape_text(marked)
+    out = text.replace(_START, "<mark>").replace(_STOP, "</mark>")
+    if out.count("<mark>") != out.count("</mark>"):  # cannot happen; never emit broken HTML
+        out = _MARKERS.sub("", text)
+    return mark_safe(out)
+
+
+class SearchResults:
+    """The hits for a query, lazily, for Django's ``Paginator``: ``count()`` is one query,
+    a slice is two (ranked ids, then their snippets) plus one for the posts."""
+
+    def __init__(self, query: SearchQuery, now: datetime) -> None:
+        self.query = query
+        self.now = now
+        self._count: int | None = None
+        self._backend = _backend()
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self._backend.count(self.query, self.now) if self.query.terms else 0
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[SearchHit]:
+        if not isinstance(index, slice):
+            raise TypeError("SearchResults supports slices only")
+        start, stop = index.start or 0, index.stop
+        if not self.query.terms or stop is None or stop <= start:
+            return []
+        ranked = self._backend.ranked_ids(self.query, self.now, start, stop - start)
+        if not ranked:
+            return []
+        ids = [pk for pk, _ in ranked]
+        marked = self._backend.highlights(self.query, ids)
+        posts = (
+            Post.objects.select_related("translation", "category")
+            .defer("translation__blocks", "translation__image")
+            .in_bulk(ids)
+        )
+        hits = []
+        for pk, rank in ranked:
+            post = posts.get(pk)
+            if post is None:
+                continue
+            default = (escape(post.translation.title), mark_safe(""))
+            title, snippet = marked.get(pk, default)
+            hits.append(SearchHit(post, title, snippet, rank))
+        return hits
+
+
+def search_posts(query: SearchQuery, now: datetime) -> SearchResults:
+    return SearchResults(query, now)
+
+
+def search_guard() -> AbstractContextManager[None]:
+    """Run a search's queries inside this: on PostgreSQL they share one transaction whose
+    statements are cancelled after ``PG_STATEMENT_TIMEOUT_MS`` (an ``OperationalError``)."""
+    return _backend().guard()
+
+
+# ---------------------------------------------------------------------------- backends
+
+
+def _subquery(qs: QuerySet[Post]) -> tuple[str, tuple[Any, ...]]:
+    sql, params = qs.order_by().values("id").query.sql_with_params()
+    return sql, tuple(params)
+
+
+class _SQLite:
+    """``+rowid IN (…)``: the unary plus keeps SQLite from handing the filter to FTS5 as
+    one rowid look-up per visible post (a full-text query each); the match runs once and
+    its rows are checked against the filter."""
+
+    def count(self, query: SearchQuery, now: datetime) -> int:
+        sub, params = _subquery(filtered_posts(query, now))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH %s AND +rowid IN ({sub})",
+                (fts5_match(query.terms), *params),
+            )
+            return int(cur.fetchone()[0])
+
+    def ranked_ids(
+        self, query: SearchQuery, now: datetime, offset: int, limit: int
+    ) -> list[tuple[int, float]]:
+        sub, params = _subquery(filtered_posts(query, now))
+        post_table = Post._meta.db_table
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT s.rowid, bm25({TABLE}, 10.0, 1.0) AS score FROM {TABLE} AS s "
+                f"JOIN {post_table} AS p ON p.id = s.rowid "
+                f"WHERE {TABLE} MATCH %s AND +s.rowid IN ({sub}) "
+                "ORDER BY score, p.published_at DESC, p.id DESC LIMIT %s OFFSET %s",
+                (fts5_match(query.terms), *params, limit, offset),
+            )
+            # bm25 is "lower is better" and negative; report "higher is better"
+            return [(int(pk), -float(score)) for pk, score in cur.fetchall()]
+
+    def highlights(
+        self, query: SearchQuery, ids: Sequence[int]
+    ) -> dict[int, tuple[SafeString, SafeString]]:
+        marks = f"'{_START}', '{_STOP}'"
+        placeholders = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT rowid, highlight({TABLE}, 0, {marks}), "
+                f"snippet({TABLE}, 1, {marks}, '…', {SNIPPET_TOKENS}) "
+                f"FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({placeholders})",
+                (fts5_match(query.terms), *ids),
+            )
+            return {
+                int(pk): (highlight_html(title), highlight_html(snippet))
+                for pk, title, snippet in cur.fetchall()
+            }
+
+    def upsert(self, post_id: int, title: str, body: str) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {TABLE} WHERE rowid = %s", (post_id,))
+            cur.execute(
+                f"INSERT INTO {TABLE} (rowid, title, body) VALUES (%s, %s, %s)",
+                (post_id, title, body),
+            )
+
+    def delete(self, post_id: int) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {TABLE} WHERE rowid = %s", (post_id,))
+
+    def clear(self) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {TABLE}")
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        yield
+
+
+_PG_DOCUMENT = (
+    "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B')"
+)
+_PG_HEADLINE = (
+    f"StartSel={_START}, StopSel={_STOP}, MaxWords={SNIPPET_TOKENS}, MinWords=12, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+class _PostgreSQL:
+    """The index holds the text as shown, HTML-escaped (``ts_headline`` drops anything that
+    looks like a tag, and keeps entities whole), and a tsvector of its folded form
+    (``fold``: no diacritics, like the SQLite tokenizer), weighted title A, body B.
+
+    A word the story writes with diacritics is found (the tsvector is folded) but may not be
+    marked in the snippet (``ts_headline`` matches against the text as shown)."""
+
+    @staticmethod
+    def _tsquery_text(query: SearchQuery) -> str:
+        # quoted words: websearch_to_tsquery reads each as a word, never as or / - / "
+        return " ".join(f'"{fold(t)}"' for t in query.terms)
+
+    def count(self, query: SearchQuery, now: datetime) -> int:
+        sub, params = _subquery(filtered_posts(query, now))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT count(*) FROM {TABLE} "
+                "WHERE document @@ websearch_to_tsquery('simple', %s) "
+                f"AND post_id IN ({sub})",
+                (self._tsquery_text(query), *params),
+            )
+            return int(cur.fetchone()[0])
+
+    def ranked_ids(
+        self, query: SearchQuery, now: datetime, offset: int, limit: int
+    ) -> list[tuple[int, float]]:
+        sub, params = _subquery(filtered_posts(query, now))
+        post_table = Post._meta.db_table
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT s.post_id, ts_rank(s.document, q) AS score "
+                f"FROM {TABLE} AS s JOIN {post_table} AS p ON p.id = s.post_id, "
+                "websearch_to_tsquery('simple', %s) AS q "
+                f"WHERE s.document @@ q AND s.post_id IN ({sub}) "
+                "ORDER BY score DESC, p.published_at DESC, p.id DESC LIMIT %s OFFSET %s",
+                (self._tsquery_text(query), *params, limit, offset),
+            )
+            return [(int(pk), float(score)) for pk, score in cur.fetchall()]
+
+    def highlights(
+        self, query: SearchQuery, ids: Sequence[int]
+    ) -> dict[int, tuple[SafeString, SafeString]]:
+        placeholders = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT post_id, "
+                "ts_headline('simple', title, q, %s), ts_headline('simple', body, q, %s) "
+                f"FROM {TABLE}, websearch_to_tsquery('simple', %s) AS q "
+                f"WHERE post_id IN ({placeholders})",
+                (
+                    _PG_HEADLINE + ", HighlightAll=true",
+                    _PG_HEADLINE,
+                    self._tsquery_text(query),
+                    *ids,
+                ),
+            )
+            return {
+                int(pk): (
+                    highlight_html(title, escaped=True),
+                    highlight_html(snippet, escaped=True),
+                )
+                for pk, title, snippet in cur.fetchall()
+            }
+
+    def upsert(self, post_id: int, title: str, body: str) -> None:
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {TABLE} (post_id, title, body, document) "
+                f"VALUES (%s, %s, %s, {_PG_DOCUMENT}) "
+                "ON CONFLICT (post_id) DO UPDATE SET title = EXCLUDED.title, "
+                "body = EXCLUDED.body, document = EXCLUDED.document",
+                (post_id, escape_text(title), escape_text(body), fold(title), fold(body)),
+            )
+
+    def delete(self, post_id: int) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {TABLE} WHERE post_id = %s", (post_id,))
+
+    def clear(self) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {TABLE}")
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        with transaction.atomic(), connection.cursor() as cur:
+            timeout = str(PG_STATEMENT_TIMEOUT_MS)
+            cur.execute("SELECT set_config('statement_timeout', %s, true)", (timeout,))
+            yield
+
+
+def _backend() -> _SQLite | _PostgreSQL:
+    if connection.vendor == "sqlite":
+        return _SQLite()
+    if connection.vendor == "postgresql":
+        return _PostgreSQL()
+    raise NotImplementedError(f"search is not available on {connection.vendor}")
+
+
+# ---------------------------------------------------------------------------- indexing
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub(" ", _MARKERS.sub("", text))
+
+
+def index_text(title: str, dateline: str, blocks: Any) -> tuple[str, str]:
+    """``(title, body)`` as indexed: the body is the dateline and the blocks' text."""
+    body = blocks_text(blocks if isinstance(blocks, list) else [])
+    if dateline and dateline.strip():
+        body = f"{dateline.strip()}: {body}"
+    return _clean(title or ""), _clean(body)
+
+
+def _translation_text(tr: Translation) -> tuple[str, str]:
+    return index_text(tr.title, tr.dateline, tr.blocks)
+
+
+def upsert_row(post_id: int, title: str, body: str) -> None:
+    """Write one index row (replacing the post's old one)."""
+    _backend().upsert(post_id, title, body)
+
+
+def index_post(post: Post) -> None:
+    """Put ``post`` in the index if it is published (it may still be scheduled: queries
+    hide it until it is due), take it out otherwise. Idempotent."""
+    backend = _backend()
+    if post.status != Post.Status.PUBLISHED:
+        backend.delete(post.pk)
+        return
+    title, body = _translation_text(post.translation)
+    backend.upsert(post.pk, title, body)
+
+
+def rebuild_search_index() -> int:
+    """Empty the index and index every published post again, in one transaction (readers
+    see the old index or the new one). Returns the number of posts indexed."""
+    backend = _backend()
+    n = 0
+    with transaction.atomic():
+        backend.clear()
+        posts = Post.objects.filter(status=Post.Status.PUBLISHED).select_related("translation")
+        for post in posts.iterator(chunk_size=500):
+            title, body = _translation_text(post.translation)
+            backend.upsert(post.pk, title, body)
+            n += 1
+    return n
+
+
+def _on_post_saved(sender: type[Post], instance: Post, raw: bool = False, **_: Any) -> None:
+    if not raw:
+        index_post(instance)
+
+
+def _on_post_deleted(sender: type[Post], instance: Post, **_: Any) -> None:
+    _backend().delete(instance.pk)
+
+
+def _on_translation_saved(
+    sender: type[Translation], instance: Translation, raw: bool = False, **_: Any
+) -> None:
+    if raw:
+        return
+    for post in Post.objects.filter(translation=instance).select_related("translation"):
+        index_post(post)
+
+
+def connect_signals() -> None:
+    """Keep the index in step with posts and translations (called from the app's ready)."""
+    post_save.connect(_on_post_saved, sender=Post, dispatch_uid="site-search-post")
+    post_delete.connect(_on_post_deleted, sender=Post, dispatch_uid="site-search-post-del")
+    post_save.connect(_on_translation_saved, sender=Translation, dispatch_uid="site-search-tr")

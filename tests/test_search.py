@@ -1,0 +1,367 @@
+"""Search (/cari/): the same results contract on SQLite FTS5 and PostgreSQL full text —
+ranked, highlighted, filtered, paginated, kept in step with posts by signals, and no query
+that errors the page. Run again on PostgreSQL by `make test` (dbmatrix)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from tests.test_site import make_post, parse, sel, text_of
+from warta.newsroom.models import Category, Entry, Post, Source
+from warta.site.search import (
+    MAX_QUERY_CHARS,
+    MAX_TERMS,
+    SearchQuery,
+    fts5_match,
+    parse_query,
+    parse_terms,
+    rebuild_search_index,
+    search_posts,
+)
+
+pytestmark = pytest.mark.dbmatrix
+
+REF_TIME = datetime(2023, 9, 9, 7, 5, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    cache.clear()
+
+
+def p(text: str) -> list[dict[str, Any]]:
+    return [{"type": "p", "text": text}]
+
+
+def hits(client: Client, **params: Any) -> list[str]:
+    """The result links (post URLs) of a search, in order."""
+    response = client.get("/cari/", params)
+    assert response.status_code == 200
+    return [a.get("href") for a in sel(parse(response), "li.search-hit h2 a")]
+
+
+def search(text: str, **filters: Any) -> list[Post]:
+    query = parse_query({"q": text, **filters})
+    return [h.post for h in search_posts(query, timezone.now())[0:100]]
+
+
+# ------------------------------------------------------------------ the query, pure
+
+
+def test_parse_terms_keeps_words_only():
+    assert parse_terms('banjir "Jakarta" -utara') == ("banjir", "Jakarta", "utara")
+    assert parse_terms("NEAR(gempa tsunami) OR gempa* ^x") == (
+        "NEAR",
+        "gempa",
+        "tsunami",
+        "OR",
+        "x",
+    )
+    assert parse_terms("🌊 banjir\x00🔥 snake_case") == ("banjir", "snake", "case")
+    assert parse_terms("((( )))") == ()
+    assert len(parse_terms(" ".join(f"kata{i}" for i in range(50)))) == MAX_TERMS
+    assert parse_terms("x" * 5000) == ("x" * 40,)
+    assert parse_terms("Banjir banjir BANJIR") == ("Banjir",)
+
+
+def test_fts5_match_quotes_every_term():
+    assert fts5_match(("banjir", "OR", "NEAR")) == '"banjir" "OR" "NEAR"'
+
+
+def test_parse_query_ignores_malformed_filters():
+    q = parse_query({"q": "a" * 1000, "kategori": "x' OR 1=1", "sumber": "1e9", "dari": "kemarin"})
+    assert len(q.text) == MAX_QUERY_CHARS
+    assert q == SearchQuery(text=q.text, terms=q.terms)
+    q = parse_query({"q": "x", "kategori": "dunia", "sumber": "7", "dari": "2023-09-01"})
+    assert (q.category, q.source_id, q.date_from) == ("dunia", 7, datetime(2023, 9, 1).date())
+
+
+# ------------------------------------------------------------------ results
+
+
+@pytest.mark.django_db
+def test_title_match_ranks_above_body_match(client: Client):
+    body_only = make_post("Hujan deras di ibu kota", p("Banjir melanda Jakarta Utara."))
+    in_title = make_post("Banjir besar di Semarang", p("Air naik setinggi dua meter."))
+    make_post("Harga beras naik", p("Pasar ramai pembeli."))
+    assert hits(client, q="banjir") == [in_title.get_absolute_url(), body_only.get_absolute_url()]
+
+
+@pytest.mark.django_db
+def test_every_word_must_match(client: Client):
+    both = make_post("Gempa dan tsunami di Palu", p("Warga mengungsi."))
+    make_post("Gempa kecil di Bandung", p("Tidak ada kerusakan."))
+    assert hits(client, q="gempa tsunami") == [both.get_absolute_url()]
+
+
+@pytest.mark.django_db
+def test_snippet_highlights_words_and_escapes_the_text(client: Client):
+    post = make_post(
+        "Laporan cuaca",
+        p("Warga <b>diminta</b> waspada karena banjir & longsor mengancam desa di lereng."),
+    )
+    response = client.get("/cari/", {"q": "banjir"})
+    html = response.content.decode()
+    assert "<b>diminta</b>" not in html and "&lt;b&gt;diminta&lt;/b&gt;" in html
+    doc = parse(response)
+    (hit,) = sel(doc, "li.search-hit")
+    (snippet,) = sel(hit, "p.snippet")
+    assert [text_of(m) for m in sel(snippet, "mark")] == ["banjir"]
+    assert "banjir & longsor" in text_of(snippet)
+    assert sel(hit, "h2 a")[0].get("href") == post.get_absolute_url()
+
+
+@pytest.mark.django_db
+def test_title_is_highlighted(client: Client):
+    make_post("Banjir di Jakarta", p("Air naik."))
+    (title,) = sel(parse(client.get("/cari/", {"q": "jakarta"})), "li.search-hit h2 a")
+    assert [text_of(m) for m in sel(title, "mark")] == ["Jakarta"]
+    assert text_of(title) == "Banjir di Jakarta"
+
+
+@pytest.mark.django_db
+def test_diacritics_and_case_are_ignored():
+    post = make_post("Kafé baru di Bandung", p("Pengunjung antre sejak pagi."))
+    assert search("KAFE") == [post]
+    assert search("kafé") == [post]
+
+
+@pytest.mark.django_db
+def test_dateline_is_searchable():
+    post = make_post("Pertemuan puncak", p("Para pemimpin bertemu."), dateline="Moskow, Rusia")
+    assert search("moskow") == [post]
+
+
+@pytest.mark.django_db
+def test_filters_by_category_source_and_date(client: Client):
+    world = Category.objects.create(slug="dunia", name="Dunia")
+    sport = Category.objects.create(slug="olahraga", name="Olahraga")
+    a = make_post("Pemilu di India", category=world, published_at=REF_TIME)
+    b = make_post(
+        "Pemilu klub sepak bola", category=sport, published_at=REF_TIME - timedelta(days=3)
+    )
+    c = make_post("Pemilu di Brasil", category=world, published_at=REF_TIME - timedelta(days=10))
+    wire = Source.objects.create(name="Kantor Berita", url="https://wire.example.com/feed.xml")
+    Entry.objects.filter(pk=c.entry_id).update(source=wire)
+
+    assert set(hits(client, q="pemilu")) == {x.get_absolute_url() for x in (a, b, c)}
+    assert hits(client, q="pemilu", kategori="olahraga") == [b.get_absolute_url()]
+    assert hits(client, q="pemilu", sumber=wire.pk) == [c.get_absolute_url()]
+    # dates are the site's (Jakarta) days, both ends inclusive: a is 9 Sept 14:05 WIB
+    assert set(hits(client, q="pemilu", dari="2023-09-06", sampai="2023-09-09")) == {
+        a.get_absolute_url(),
+        b.get_absolute_url(),
+    }
+    assert set(hits(client, q="pemilu", sampai="2023-09-08")) == {
+        b.get_absolute_url(),
+        c.get_absolute_url(),
+    }
+    assert hits(client, q="pemilu", kategori="dunia", dari="2023-09-09") == [a.get_absolute_url()]
+    doc = parse(client.get("/cari/", {"q": "pemilu", "kategori": "dunia"}))
+    (selected,) = [o for o in sel(doc, "select option") if o.get("selected") is not None]
+    assert selected.get("value") == "dunia"
+
+
+@pytest.mark.django_db
+def test_results_are_paginated_and_keep_the_query(client: Client, settings: Any):
+    size = settings.WARTA["site.page_size"]
+    posts = [
+        make_post(f"Harga cabai naik {i}", published_at=REF_TIME - timedelta(minutes=i))
+        for i in range(size + 5)
+    ]
+    first = client.get("/cari/", {"q": "cabai", "kategori": ""})
+    doc = parse(first)
+    assert len(sel(doc, "li.search-hit")) == size
+    assert "Hasil untuk “cabai”: 25" in text_of(doc)
+    (nxt,) = sel(doc, "nav.pagination a[rel='next']")
+    assert "q=cabai" in nxt.get("href") and "page=2" in nxt.get("href")
+    second = hits(client, q="cabai", page=2)
+    # equal rank: newest first
+    assert second == [x.get_absolute_url() for x in posts[size:]]
+    assert client.get("/cari/", {"q": "cabai", "page": 3}).status_code == 404
+    assert client.get("/cari/", {"q": "cabai", "page": "abc"}).status_code == 404
+    assert client.get("/cari/", {"q": "cabai", "page": "9" * 40}).status_code == 404
+
+
+HOSTILE = [
+    '"',
+    '"banjir',
+    'banjir"',
+    "NEAR(banjir jakarta, 2)",
+    "banjir*",
+    "*",
+    "-banjir",
+    "banjir OR jakarta",
+    "banjir AND NOT jakarta",
+    "(((banjir",
+    "banjir)))",
+    "title:banjir",
+    "^banjir",
+    "{title body}: banjir",
+    "banjir + jakarta",
+    "' OR 1=1 --",
+    "'; DROP TABLE site_public_search; --",
+    "%",
+    "_",
+    "\\",
+    "banjir\x00jakarta",
+    "\x00",
+    "🌊🌊🌊",
+    "banjir 🌊 👨‍👩‍👧",
+    "\ue000banjir\ue001",
+    "\u202ebanjir",
+    "banjir " * 1000,
+    "x" * 5000,
+    " ".join(f"kata{i}" for i in range(2000)),
+    "<script>alert(1)</script>",
+    "ｂａｎｊｉｒ",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("q", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_query_answers_200(client: Client, q: str):
+    make_post("Banjir di Jakarta", p("Banjir melanda Jakarta Utara."))
+    response = client.get("/cari/", {"q": q, "kategori": q[:50], "dari": q[:20], "sumber": q[:9]})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<script>alert" not in html
+    assert "\x00" not in html
+
+
+@pytest.mark.django_db
+def test_operators_are_plain_words(client: Client):
+    post = make_post("Banjir di Jakarta", p("Banjir melanda Jakarta Utara."))
+    assert hits(client, q='"banjir') == [post.get_absolute_url()]
+    assert hits(client, q="-banjir") == [post.get_absolute_url()]  # not "without banjir"
+    assert hits(client, q="(banjir) jakarta*") == [post.get_absolute_url()]
+    assert hits(client, q="ｂａｎｊｉｒ") == [post.get_absolute_url()]  # full-width letters
+    assert hits(client, q="banjir OR semarang") == []  # "or" is a word, and required
+
+
+@pytest.mark.django_db
+def test_empty_and_wordless_queries_show_the_form(client: Client):
+    make_post("Banjir di Jakarta")
+    doc = parse(client.get("/cari/"))
+    assert sel(doc, "main form.search-form input[name='q']")
+    assert not sel(doc, "li.search-hit") and not sel(doc, ".search-summary")
+    doc = parse(client.get("/cari/", {"q": "🌊 !!"}))
+    assert "Ketik satu kata atau lebih" in text_of(doc)
+
+
+@pytest.mark.django_db
+def test_no_results_says_so(client: Client):
+    make_post("Banjir di Jakarta")
+    doc = parse(client.get("/cari/", {"q": "gempa"}))
+    assert "Tidak ada berita yang cocok" in text_of(doc)
+    assert "Hasil untuk “gempa”: 0" in text_of(doc)
+
+
+# ------------------------------------------------------------------ the index follows posts
+
+
+@pytest.mark.django_db
+def test_killed_post_disappears_at_once(client: Client):
+    post = make_post("Berita banjir yang ditarik")
+    assert hits(client, q="banjir") == [post.get_absolute_url()]
+    post.status = Post.Status.KILLED
+    post.save()
+    assert hits(client, q="banjir") == []
+    post.status = Post.Status.PUBLISHED
+    post.save()
+    assert hits(client, q="banjir") == [post.get_absolute_url()]
+    # a bulk update sends no signal: the query's own visibility filter still hides it
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.KILLED)
+    assert hits(client, q="banjir") == []
+
+
+@pytest.mark.django_db
+def test_deleted_post_leaves_the_index():
+    post = make_post("Banjir di Jakarta")
+    Post.objects.filter(pk=post.pk).first().delete()  # type: ignore[union-attr]
+    assert search("banjir") == []
+    assert rebuild_search_index() == 0
+
+
+@pytest.mark.django_db
+def test_edited_translation_is_reindexed():
+    post = make_post("Banjir di Jakarta", p("Air naik."))
+    tr = post.translation
+    tr.title = "Gempa di Bandung"
+    tr.blocks = p("Warga panik.")
+    tr.save()
+    assert search("banjir") == []
+    assert search("gempa panik") == [post]
+
+
+@pytest.mark.django_db
+def test_scheduled_post_is_found_only_when_due():
+    later = make_post("Banjir terjadwal", published_at=datetime.now(UTC) + timedelta(hours=1))
+    assert search("banjir") == []
+    found = search_posts(parse_query({"q": "banjir"}), timezone.now() + timedelta(hours=2))
+    assert [h.post for h in found[0:10]] == [later]
+
+
+@pytest.mark.django_db
+def test_rebuild_search_index_restores_a_lost_index():
+    a = make_post("Banjir di Jakarta")
+    make_post("Banjir ditarik", status=Post.Status.KILLED)
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM site_public_search")
+    assert search("banjir") == []
+    assert rebuild_search_index() == 1
+    assert search("banjir") == [a]
+    assert rebuild_search_index() == 1  # idempotent
+    assert search("banjir") == [a]
+
+
+@pytest.mark.django_db
+def test_search_form_in_header_is_plain_get(client: Client):
+    make_post("Banjir di Jakarta")
+    for url in ("/", "/cari/?q=banjir"):
+        doc = parse(client.get(url))
+        (form,) = sel(doc, "header.masthead form.site-search")
+        assert form.get("action") == "/cari/" and form.get("method") == "get"
+        (field,) = sel(form, "input[name='q']")
+        assert sel(doc, f"label[for='{field.get('id')}']")
+        assert sel(form, "button[type='submit']")
+
+
+@pytest.mark.django_db
+def test_search_page_is_not_indexed_by_robots(client: Client):
+    response = client.get("/cari/", {"q": "banjir"})
+    assert response["X-Robots-Tag"] == "noindex"
+    assert sel(parse(response), "meta[name='robots']")[0].get("content") == "noindex, follow"
+
+
+@pytest.mark.django_db
+def test_query_count_does_not_grow_with_results(client: Client, django_assert_max_num_queries):
+    cat = Category.objects.create(slug="dunia", name="Dunia")
+    for i in range(15):
+        make_post(f"Banjir nomor {i}", category=cat)
+    with django_assert_max_num_queries(12):
+        assert client.get("/cari/", {"q": "banjir"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_search_the_database_cancels_still_answers_200(client: Client, monkeypatch):
+    """PostgreSQL cancels a search after PG_STATEMENT_TIMEOUT_MS; the reader gets a page."""
+    from django.db import OperationalError
+
+    from warta.site import search_page
+
+    class Cancelled:
+        def count(self) -> int:
+            raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(search_page, "search_posts", lambda query, now: Cancelled())
+    response = client.get("/cari/", {"q": "banjir"})
+    assert response.status_code == 200
+    assert "Pencarian terlalu lama" in text_of(parse(response))
