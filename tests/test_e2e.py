@@ -89,19 +89,24 @@ def _assert_reference_page(page: lxml_html.HtmlElement, tiny: TinyModel, origina
     text = " ".join(page.text_content().split())
     assert "Warta Uji" in text and "Dapatkan berita terbaru" in text
     h1 = page.xpath("//h1")[0].text_content().strip()
-    assert h1 == tiny.reference_translate(story.title).strip()
+    assert story.title.startswith("At Moscow Summit, 14 Nations Pledge $4.5 Billion")
+    # the glossary renders the place, warta writes the amount the Indonesian way, and the
+    # (tiny, copying) engine translates the words it knows
+    assert h1.startswith("At Moskow Summit, 14 Nations Pledge $4,5 Miliar"), h1
     caption = " ".join(page.xpath("//figure//figcaption")[0].text_content().split())
-    assert "(File)" in caption  # the tiny model copies what it does not know
+    assert "(arsip)" in caption and "(File)" not in caption, caption
     assert page.xpath("//figure//img/@src")[0].endswith(".png")
     dateline = page.xpath("//*[@class='dateline']")[0].text_content()
-    assert dateline.startswith(tiny.reference_translate("MOSCOW, Russia").strip())
+    assert dateline.strip() == "Moskow, Rusia:"
     quotes = page.xpath("//article//blockquote")
     assert quotes and any("“" in q.text_content() or "\"" in q.text_content() for q in quotes)
     related = page.xpath("//aside[contains(@class,'baca-juga')]//a")
     assert related, "no Baca juga link"
     other_slug = next(slug for _, slug in SAME_EVENT if slug != REFERENCE)
     other = next(s for s in ALL_STORIES if s.slug == other_slug)
-    assert related[0].text_content().strip() == tiny.reference_translate(other.title).strip()
+    assert other.title.startswith("Indonesia joins 14-nation methane pact in Moscow")
+    assert related[0].text_content().strip().startswith(
+        "Indonesia joins 14-nation methane pact di Moskow"), related[0].text_content()
     note = page.xpath("//footer[contains(@class,'syndication')]")[0]
     assert "diterjemahkan secara otomatis" in note.text_content()
     assert original in note.xpath(".//a/@href")
@@ -189,8 +194,7 @@ def test_run_polls_processes_and_serves_in_one_command(
         assert _published(warta) == len(ALL_STORIES)
         home = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
         assert home.status_code == 200
-        story = next(s for s in ALL_STORIES if s.slug == REFERENCE)
-        assert tiny.reference_translate(story.title).strip() in lxml_html.fromstring(
+        assert "At Moskow Summit, 14 Nations Pledge $4,5 Miliar" in lxml_html.fromstring(
             home.text).text_content()
     finally:
         proc.terminate()

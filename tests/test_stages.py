@@ -114,7 +114,7 @@ def test_entries_go_all_the_way_and_rerunning_changes_nothing(
     assert post.category is not None and post.category.name == "Dunia"
     blocks = post.translation.blocks
     assert any(b["type"] == "quote" for b in blocks)
-    assert post.translation.dateline == tiny.reference_translate("MOSCOW, Russia").strip()
+    assert post.translation.dateline == "Moskow, Rusia"  # the bundled glossary
     counts = (Article.objects.count(), Translation.objects.count(), Post.objects.count())
     for entry in Entry.objects.all():  # re-running a finished entry is a no-op
         Entry.objects.filter(pk=entry.pk).update(lease_until=None)

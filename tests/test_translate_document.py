@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -8,7 +9,8 @@ from tests.support.tinymodel import TinyModel, session_tiny_model
 from warta.core.document import Block, Document, Image, Link
 from warta.core.errors import TranslateError
 from warta.core.translate.ct2 import CTranslate2Translator
-from warta.core.translate.document import translate_document
+from warta.core.translate.document import translate_document, translate_document_checked
+from warta.core.translate.glossary import parse_glossary
 
 WORDS = {
     "said": "kata",
@@ -138,26 +140,97 @@ def test_quote_block_keeps_its_typographic_quotes(drop_quotes: bool) -> None:
     assert "We will win." in engine.sent  # sent without the quotes around the block
 
 
-def test_links_kept_when_their_text_survives_else_dropped() -> None:
-    out = translate_document(_doc(), CountingTranslator(), "en", "id")
+def test_links_are_carried_through_markers_with_new_offsets() -> None:
+    engine = CountingTranslator()
+    out = translate_document(_doc(), engine, "en", "id")
     block = out.blocks[5]
     assert block.text == "Read itu laporan in Moskow."
-    # "the report" became "itu laporan": dropped; "Moscow" → "Moskow": dropped too
-    assert block.links == ()
-    doc = Document(
-        url="u",
-        title="",
-        blocks=[
-            Block(
-                "p",
-                "See Jakarta and Bali.",
-                links=(Link("Jakarta", "https://x/j", 4), Link("the report", "https://x/r", 0)),
-            )
-        ],
-    )
-    kept = translate_document(doc, CountingTranslator(), "en", "id").blocks[0]
-    assert kept.links == (Link("Jakarta", "https://x/j", 4),)
-    assert kept.text[4:11] == "Jakarta"
+    assert block.links == (Link("itu laporan", "https://example.com/r", 5),
+                           Link("Moskow", "https://example.com/m", 20))
+    assert "Read <a1> the report </a1> in <a2> Moscow </a2>." in engine.sent  # href never sent
+    assert not any("example.com" in t for t in engine.sent)
+
+
+def _linked(text: str, *spans: tuple[str, str]) -> Block:
+    return Block("p", text, links=tuple(Link(t, h, text.index(t)) for t, h in spans))
+
+
+def test_a_link_across_two_sentences_keeps_them_together() -> None:
+    block = _linked("See the U.S. report. Then more. The end.", ("report. Then", "https://x/r"))
+    engine = CountingTranslator()
+    out = translate_document(Document(url="u", title="", blocks=[block]), engine, "en", "id")
+    assert engine.sent == ["See the U.S. <a1> report. Then </a1> more.", "The end."]
+    link = out.blocks[0].links[0]
+    assert out.blocks[0].text[link.start:].startswith(link.text) and link.text == "laporan. Then"
+
+
+def test_links_in_a_quotation_keep_their_offsets() -> None:
+    block = Block("quote", "“We will win the report.”", links=(Link("the report", "h:r", 13),))
+    out = translate_document(Document(url="u", title="", blocks=[block]), CountingTranslator(),
+                             "en", "id")
+    assert out.blocks[0].text == "“Kami akan menang itu laporan.”"
+    assert out.blocks[0].links == (Link("itu laporan", "h:r", 18),)
+
+
+class ManglingTranslator(CountingTranslator):
+    """Fake engine with a post-processing step applied to every output."""
+
+    def __init__(self, mangle: Callable[[str], str]) -> None:
+        super().__init__()
+        self.mangle = mangle
+
+    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
+        return [self.mangle(t) for t in super().translate_batch(texts, source, target)]
+
+
+def test_lost_placeholder_is_retried_without_protection_and_flagged() -> None:
+    doc = Document(url="u", title="The report", blocks=[
+        _linked("Moscow said the report on https://x.org/a.", ("the report", "https://x/r")),
+        Block("p", "The report said."),
+    ])
+    engine = ManglingTranslator(lambda t: re.sub(r"\{\d+\}", "", t))  # drops every {n}
+    result = translate_document_checked(doc, engine, "en", "id")
+    assert engine.calls[-1] == ["Moscow said the report on https://x.org/a."]  # retry, plain
+    block = result.doc.blocks[0]
+    assert block.text == "Moskow kata itu laporan on https://x.org/a."  # nothing broken
+    assert block.links == ()  # "the report" is not in the translation: dropped, not broken
+    assert result.block_flags == [["placeholder_lost", "link_dropped"], []]
+    assert [(f.flag, f.where) for f in result.flags] == [
+        ("placeholder_lost", "block 1"), ("link_dropped", "block 1")]
+    assert "lost url 'https://x.org/a'" in result.flags[0].detail
+    assert result.retried == 1
+    assert result.block_dicts()[0]["flags"] == ["placeholder_lost", "link_dropped"]
+    assert "flags" not in result.block_dicts()[1]
+
+
+def test_changed_number_is_flagged() -> None:
+    doc = Document(url="u", title="12 people said", blocks=[Block("p", "In 2026 it said.")])
+    engine = ManglingTranslator(lambda t: t.replace("2026", "2025"))
+    result = translate_document_checked(doc, engine, "en", "id")
+    assert result.doc.blocks[0].text == "In 2025 it kata."
+    assert [(f.flag, f.where, f.detail) for f in result.flags] == [
+        ("number_mismatch", "block 1", "missing 2026")]
+    assert result.block_flags == [["number_mismatch"]]
+
+
+def test_protected_amounts_and_dates_are_written_the_indonesian_way() -> None:
+    doc = Document(url="u", title="", blocks=[
+        Block("p", "The report said $4.5 billion on November 25, 2026.")])
+    out = translate_document(doc, CountingTranslator(), "en", "id", localise=True)
+    assert out.blocks[0].text == "itu laporan kata $4,5 miliar on 25 November 2026."
+    kept = translate_document(doc, CountingTranslator(), "en", "id")
+    assert kept.blocks[0].text == "itu laporan kata $4.5 billion on November 25, 2026."
+
+
+def test_glossary_terms_are_enforced_and_placeholder_only_units_not_sent() -> None:
+    glossary = parse_glossary("Moscow\tMoskwa\nRussia\tRusia\nReuters\t=\n")
+    doc = Document(url="u", title="Moscow said", dateline="MOSCOW, Russia:",
+                   blocks=[Block("p", "Reuters said the report.")])
+    engine = CountingTranslator()
+    out = translate_document(doc, engine, "en", "id", glossary=glossary)
+    assert (out.title, out.dateline) == ("Moskwa kata", "Moskwa, Rusia:")
+    assert out.blocks[0].text == "Reuters kata itu laporan."
+    assert engine.sent == ["{1} said", "{1} said the report."]  # the dateline never sent
 
 
 def test_input_document_is_not_modified() -> None:
@@ -188,3 +261,19 @@ def test_with_the_real_ctranslate2_engine(tmp_path_factory: pytest.TempPathFacto
         "The president kata itu new policy on Monday.  Police di itu city."
     )
     assert out.blocks[1].text == "“We will rebuild itu school,” itu governor kata."
+
+
+def test_links_numbers_and_urls_survive_the_real_engine(tiny: TinyModel) -> None:
+    text = "The police said the new report on https://x.org/p?id=7 is 4.5 per cent longer."
+    link = Link("the new report", "https://example.com/r", text.index("the new report"))
+    doc = Document(url="u", title="Police in the city.", blocks=[Block("p", text, (link,))])
+    engine = CTranslate2Translator(tiny.package_dir)
+    result = translate_document_checked(doc, engine, "en", "id", localise=True)
+    block = result.doc.blocks[0]
+    assert result.flags == []
+    assert block.text == (
+        "The police kata itu new report on https://x.org/p?id=7 is 4,5 persen longer.")
+    (out_link,) = block.links
+    assert out_link.href == "https://example.com/r"
+    assert out_link.text == "itu new report"
+    assert block.text[out_link.start: out_link.start + len(out_link.text)] == out_link.text

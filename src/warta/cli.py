@@ -85,17 +85,29 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 def cmd_source_add(args: argparse.Namespace) -> int:
     _setup_django()
     _migrate()
-    from warta.newsroom.models import Source
+    from django.core.exceptions import ValidationError
 
+    from warta.core.dropfolder import folder_path, is_folder_url
+    from warta.newsroom.models import Source, validate_source_url
+
+    try:
+        validate_source_url(args.url)
+    except ValidationError as e:
+        raise CommandError(f"not a feed URL or dir:///folder: {args.url} ({e.messages[0]})") from e
     auto = not args.review
+    # adding a source again re-enables it (after a 410 Gone, say)
     source, created = Source.objects.update_or_create(
         url=args.url,
         defaults={"name": args.name or args.url, "language": args.lang,
                   "category": args.category or "", "auto_publish": auto,
-                  "attribution": args.attribution or ""},
+                  "attribution": args.attribution or "", "format": args.format,
+                  "enabled": True, "disabled_reason": ""},
     )
     verb = "added" if created else "updated"
     print(f"source {source.pk} {verb}: {source.name} ({source.url})")
+    if is_folder_url(args.url) and not folder_path(args.url).is_dir():
+        print(f"warta: warning: folder {folder_path(args.url)} does not exist yet",
+              file=sys.stderr)
     return 0
 
 
@@ -111,6 +123,9 @@ def source_rows() -> list[dict[str, Any]]:
             "last_fetched": _iso(s.last_fetched), "last_http_status": s.last_http_status,
             "next_poll": _iso(s.next_poll), "error_count": s.error_count,
             "last_error": s.last_error or None, "entries": s.n_entries,
+            "disabled_reason": s.disabled_reason or None,
+            "next_poll_reason": s.next_poll_reason or None,
+            "min_interval": s.min_interval, "max_interval": s.max_interval,
         })
     return rows
 
@@ -126,10 +141,12 @@ def cmd_source_list(args: argparse.Namespace) -> int:
         print("no sources yet: add one with `warta source add URL`")
     for r in rows:
         state = "ok" if not r["error_count"] else f"{r['error_count']} error(s): {r['last_error']}"
-        enabled = "" if r["enabled"] else " [disabled]"
+        enabled = "" if r["enabled"] else f" [disabled: {r['disabled_reason'] or 'by hand'}]"
+        why = f" ({r['next_poll_reason']})" if r["next_poll_reason"] else ""
         print(f"{r['id']:>4}  {r['name']}{enabled}\n      {r['url']}\n"
               f"      entries: {r['entries']}  last fetch: {r['last_fetched'] or 'never'}"
-              f"  HTTP {r['last_http_status'] or '-'}  {state}")
+              f"  HTTP {r['last_http_status'] or '-'}  {state}\n"
+              f"      next poll: {r['next_poll'] if r['enabled'] else '-'}{why}")
     return 0
 
 
@@ -410,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--lang", default="en")
     sa.add_argument("--category")
     sa.add_argument("--attribution", help="attribution text the licence requires")
+    sa.add_argument("--format", default="auto",
+                    choices=["auto", "rss", "atom", "json", "ninjs", "newsml", "sitemap"],
+                    help="feed or wire format (auto: detected from the content)")
     mode = sa.add_mutually_exclusive_group()
     mode.add_argument("--review", action="store_true", help="hold stories for editor review")
     mode.add_argument("--auto-publish", action="store_true", help="publish when translated")
@@ -447,7 +467,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("file", nargs="?", metavar="FILE|-")
     tr.add_argument("--from", dest="source")
     tr.add_argument("--to", dest="target")
-    tr.add_argument("--engine")
+    tr.add_argument("--engine", metavar="NAME",
+                    help="use only this engine for this run: ctranslate2, libretranslate, "
+                         "deepl or openai (default: the pair's engines from config, in "
+                         "fallback order)")
     tr.add_argument("--json", action="store_true")
 
     mo = sub.add_parser("models", help="translation models")

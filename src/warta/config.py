@@ -34,6 +34,8 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "language": (str, "id"),
         "timezone": (str, "Asia/Jakarta"),
         "page_size": (int, 20),
+        "feed_full_content": (bool, False),
+        "logo_url": (str, ""),
     },
     "fetch": {
         "timeout": (float, 20.0),
@@ -53,6 +55,41 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "inter_threads": (int, 1),
         "intra_threads": (int, 0),
         "missing_model": (str, "wait"),
+        "pairs": (dict, {}),
+        "pivot": (str, "en"),
+        "glossary": (str, "bundled"),
+        "localise_numbers": (bool, True),
+    },
+    "translate.libretranslate": {
+        "url": (str, "http://127.0.0.1:5000"),
+        "api_key": (str, ""),
+        "api_key_file": (str, ""),
+        "timeout": (float, 30.0),
+        "retries": (int, 3),
+        "rate_limit": (float, 0.0),
+        "batch_size": (int, 32),
+        "max_chars": (int, 10_000),
+    },
+    "translate.deepl": {
+        "url": (str, ""),
+        "api_key": (str, ""),
+        "api_key_file": (str, ""),
+        "timeout": (float, 20.0),
+        "retries": (int, 3),
+        "rate_limit": (float, 0.0),
+        "batch_size": (int, 50),
+        "max_chars": (int, 30_000),
+    },
+    "translate.openai": {
+        "base_url": (str, "http://127.0.0.1:11434/v1"),
+        "model": (str, ""),
+        "api_key": (str, ""),
+        "api_key_file": (str, ""),
+        "timeout": (float, 120.0),
+        "retries": (int, 2),
+        "rate_limit": (float, 0.0),
+        "batch_size": (int, 16),
+        "max_chars": (int, 4000),
     },
     "pipeline": {
         "workers": (int, 2),
@@ -67,14 +104,17 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "translate.missing_model": ("wait", "publish_untranslated"),
     "translate.device": ("cpu", "cuda", "auto"),
 }
-SECRET_KEYS = {"secret_key", "database_url", "broker_url"}
+SECRET_KEYS = {"secret_key", "database_url", "broker_url", "api_key"}
+TRANSLATE_ENGINES = ("ctranslate2", "libretranslate", "deepl", "openai")
 
 
 def _env_name(section: str, key: str) -> str:
-    return "WARTA_" + (f"{section}_{key}" if section else key).upper()
+    return "WARTA_" + (f"{section}_{key}" if section else key).upper().replace(".", "_")
 
 
 def _coerce(name: str, typ: type, value: Any) -> Any:
+    if typ is dict:
+        return _coerce_pairs(name, value)
     if typ is bool:
         if isinstance(value, bool):
             return value
@@ -88,6 +128,41 @@ def _coerce(name: str, typ: type, value: Any) -> Any:
         return typ(value)
     except (TypeError, ValueError) as e:
         raise ConfigError(name, f"expected {typ.__name__}, got {value!r}") from e
+
+
+def _coerce_pairs(name: str, value: Any) -> dict[str, list[str]]:
+    """``translate.pairs``: ``{"en-id": {"engines": [...]}}`` or ``{"en-id": [...]}`` from
+    the toml, or ``"en-id=ctranslate2,libretranslate; ja-id=deepl"`` from the environment,
+    normalised to ``{"en-id": ["ctranslate2", "libretranslate"]}``."""
+    if isinstance(value, str):
+        parsed: dict[str, Any] = {}
+        for item in filter(None, (part.strip() for part in value.split(";"))):
+            pair, sep, engines = item.partition("=")
+            if not sep:
+                raise ConfigError(name, f"expected PAIR=ENGINE,ENGINE;... got {item!r}")
+            parsed[pair.strip()] = [e.strip() for e in engines.split(",") if e.strip()]
+        value = parsed
+    if not isinstance(value, dict):
+        raise ConfigError(name, f"expected a table of language pairs, got {value!r}")
+    pairs: dict[str, list[str]] = {}
+    for pair, spec in value.items():
+        key = f"{name}.{pair}"
+        src, dash, tgt = str(pair).partition("-")
+        if not (dash and src.isalpha() and tgt.replace("-", "").isalpha()):
+            raise ConfigError(key, "a pair is written SOURCE-TARGET, e.g. en-id")
+        if isinstance(spec, dict):
+            unknown = set(spec) - {"engines"}
+            if unknown:
+                raise ConfigError(f"{key}.{sorted(unknown)[0]}", "unknown key")
+            spec = spec.get("engines")
+        if not isinstance(spec, list) or not spec or not all(isinstance(e, str) for e in spec):
+            raise ConfigError(f"{key}.engines", "expected a non-empty list of engine names")
+        for engine in spec:
+            if engine not in TRANSLATE_ENGINES:
+                raise ConfigError(f"{key}.engines", f"unknown engine {engine!r} (known "
+                                  f"engines: {', '.join(TRANSLATE_ENGINES)})")
+        pairs[str(pair)] = list(spec)
+    return pairs
 
 
 @dataclass(frozen=True)
@@ -128,6 +203,9 @@ def _flatten_toml(data: dict[str, Any]) -> dict[str, Any]:
             if key not in SCHEMA or not key:
                 raise ConfigError(key, "unknown section")
             for sub, v in value.items():
+                if isinstance(v, dict) and sub not in SCHEMA[key]:  # [translate.deepl]
+                    flat.update(_flatten_toml({f"{key}.{sub}": v}))
+                    continue
                 if sub not in SCHEMA[key]:
                     raise ConfigError(f"{key}.{sub}", "unknown key")
                 flat[f"{key}.{sub}"] = v
@@ -174,7 +252,19 @@ def load_config(
     if not values["translate.models_dir"]:
         values["translate.models_dir"] = str(Path(values["data_dir"]) / "models")
     values["secret_key"] = _secret_key(values, env)
+    _read_key_files(values)
     return Config(values, cfg_path if cfg_path.is_file() else None)
+
+
+def _read_key_files(values: dict[str, Any]) -> None:
+    """``x.api_key_file`` fills ``x.api_key`` when that is not set directly."""
+    for dotted in [k for k in values if k.endswith(".api_key_file")]:
+        target = dotted.removesuffix("_file")
+        if values[dotted] and not values.get(target):
+            try:
+                values[target] = Path(values[dotted]).expanduser().read_text().strip()
+            except OSError as e:
+                raise ConfigError(dotted, f"cannot read {values[dotted]}: {e}") from e
 
 
 def _secret_key(values: dict[str, Any], env: dict[str, str]) -> str:
@@ -212,7 +302,7 @@ def config_template() -> str:
             lines.append(f"[{section}]")
         for key, (typ, default) in keys.items():
             if key in SECRET_KEYS:
-                lines.append(f"# {key} = ...  (secret: better set WARTA_{key.upper()})")
+                lines.append(f"# {key} = ...  (secret: better set {_env_name(section, key)})")
                 continue
             if default is None:
                 lines.append(f"# {key} = ...  (derived from data_dir; see docs/config.md)")

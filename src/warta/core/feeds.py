@@ -79,6 +79,16 @@ class FeedEntry:
     images: list[FeedImage] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     language: str | None = None
+    # wire-format fields (ninjs, NewsML-G2): the item's version, its IPTC publication
+    # status ("usable", "withheld", "canceled") and an embargo time (aware UTC) if any
+    version: int | None = None
+    pub_status: str = "usable"
+    embargo: datetime | None = None
+
+
+WIRE_DEFAULTS: dict[str, Any] = {"version": None, "pub_status": "usable", "embargo": None}
+"""FeedEntry fields left out of ``ParsedFeed.to_dict`` while at their default, so the
+golden files of feeds without them do not change."""
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,14 @@ class ParsedFeed:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (datetimes as ISO 8601 UTC, images as [url, caption, credit])."""
-        return _jsonable(asdict(self))  # type: ignore[no-any-return]
+        """JSON-ready form (datetimes as ISO 8601 UTC, images as [url, caption, credit]);
+        the wire fields of an entry appear only when set (``WIRE_DEFAULTS``)."""
+        data = asdict(self)
+        for entry in data["entries"]:
+            for key, default in WIRE_DEFAULTS.items():
+                if entry[key] == default:
+                    del entry[key]
+        return _jsonable(data)  # type: ignore[no-any-return]
 
 
 class FeedBackend(Protocol):
@@ -111,6 +127,7 @@ def parse_feed(
     *,
     content_type: str | None = None,
     backend: FeedBackend | None = None,
+    format: str | None = None,
 ) -> ParsedFeed:
     """Parse feed ``content`` fetched from ``url`` (the base for relative links).
 
@@ -119,6 +136,10 @@ def parse_feed(
     Raises FeedParseError with a readable message when the bytes are not a feed:
     "feed is empty", "not a feed: looks like an HTML page", "XML error: ...", or when
     the document declares entities that could expand without bound (entity bomb).
+
+    ``format`` is the source's format ("ninjs", "newsml", "sitemap"; "auto"/None or a
+    feed format: detected from the content). Wire formats and news sitemaps are read by
+    the backends of :mod:`warta.core.wire`.
     """
     content = _gunzip_if_compressed(content, url)
     probe = _utf16_as_utf8(content)
@@ -126,6 +147,11 @@ def parse_feed(
     if not head:
         raise FeedParseError(url, "feed is empty")
     _refuse_entity_declarations(probe, url)
+    from warta.core.wire import wire_backend  # wire builds on this module's normalisers
+
+    wire = wire_backend(format, probe)
+    if wire is not None:
+        return wire.parse(content, url, content_type)
     if head[:1] in (b"{", b"["):
         return JSONFeedBackend().parse(content, url, content_type)
     if _looks_like_html(head):

@@ -13,11 +13,26 @@ from django.db import models
 from django.utils import timezone
 
 
+def validate_source_url(value: str) -> None:
+    """A source is an http(s) feed URL or a drop folder ``dir:///absolute/path``."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    if value.startswith("dir://"):
+        if not value.startswith("dir:///"):
+            raise ValidationError("a drop folder is dir:///absolute/path")
+        return
+    URLValidator(schemes=["http", "https"])(value)
+
+
 class Source(models.Model):
-    FORMATS = [("auto", "auto"), ("rss", "RSS"), ("atom", "Atom"), ("json", "JSON Feed")]
+    FORMATS = [("auto", "auto"), ("rss", "RSS"), ("atom", "Atom"), ("json", "JSON Feed"),
+               ("ninjs", "ninjs (IPTC JSON)"), ("newsml", "NewsML-G2 / NITF"),
+               ("sitemap", "Google News sitemap")]
 
     name = models.CharField(max_length=200)
-    url = models.URLField(max_length=2000, unique=True)
+    url = models.CharField(max_length=2000, unique=True, validators=[validate_source_url],
+                           help_text="http(s) feed URL, or dir:///path for a drop folder")
     format = models.CharField(max_length=16, choices=FORMATS, default="auto")
     language = models.CharField(max_length=16, default="en")
     category = models.CharField(max_length=100, blank=True, default="")
@@ -25,6 +40,15 @@ class Source(models.Model):
     attribution = models.CharField(max_length=500, blank=True, default="")
     enabled = models.BooleanField(default=True)
     poll_interval = models.PositiveIntegerField(default=900, help_text="seconds")
+    min_interval = models.PositiveIntegerField(
+        default=60, help_text="seconds; never poll more often, whatever the server says")
+    max_interval = models.PositiveIntegerField(
+        default=6 * 3600, help_text="seconds; never wait longer, even after many errors")
+    disabled_reason = models.TextField(blank=True, default="",
+                                       help_text="why warta disabled the source (410 Gone)")
+    next_poll_reason = models.CharField(max_length=300, blank=True, default="")
+    folder_seen = models.JSONField(default=dict, blank=True,
+                                   help_text="drop folder: file name → mtime:size read")
 
     etag = models.CharField(max_length=500, blank=True, default="")
     last_modified = models.CharField(max_length=100, blank=True, default="")
@@ -66,6 +90,8 @@ class Entry(models.Model):
     image = models.JSONField(null=True, blank=True)
     categories = models.JSONField(default=list, blank=True)
     published = models.DateTimeField(null=True, blank=True)
+    embargo = models.DateTimeField(null=True, blank=True,
+                                   help_text="not processed (nor published) before this time")
     html = models.TextField(blank=True, default="", help_text="the fetched article page")
     final_url = models.URLField(max_length=2000, blank=True, default="")
 
@@ -127,6 +153,11 @@ class Translation(models.Model):
     engine = models.CharField(max_length=50)
     model_id = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DONE)
+    flags = models.JSONField(
+        default=list, blank=True,
+        help_text="why an editor must look: [{flag, where, detail}] (placeholder_lost, "
+                  "number_mismatch, link_dropped); a flagged translation is never "
+                  "published automatically")
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -136,6 +167,28 @@ class Translation(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TranslationMemory(models.Model):
+    """Segment-level translation memory (``core.translate.memory``): the engine's output for
+    one exact input, so it is never sent twice. ``key`` covers engine, model, language pair,
+    glossary version and the normalised input; texts keep their placeholders."""
+
+    key = models.CharField(max_length=64, unique=True)
+    source_language = models.CharField(max_length=16)
+    target_language = models.CharField(max_length=16)
+    source_text = models.TextField()
+    target_text = models.TextField()
+    engine = models.CharField(max_length=50)
+    model_id = models.CharField(max_length=200, blank=True, default="")
+    created = models.DateTimeField(default=timezone.now)
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "translation memory segment"
+
+    def __str__(self) -> str:
+        return self.source_text[:80]
 
 
 class Category(models.Model):

@@ -1,97 +1,147 @@
-"""Translate a whole ``Document``: every segment of the article in a few engine batches.
+"""Translate a whole ``Document``: every segment of the article in a few engine batches,
+with what must not change protected, and checked.
 
 Units: the title, the dateline, the lead image caption and every block. Block text is split
-into sentences (``segment.split_sentences``); each sentence is sent without its surrounding
-whitespace, which is put back verbatim. Identical sentences are translated once.
+into sentences (``segment.split_sentences``); sentences joined by an inline link are kept
+together. Each segment is sent without its surrounding whitespace, which is put back
+verbatim. Identical engine inputs are translated once; with a ``memory``
+(``memory.SegmentMemory``) an input translated before is not sent at all.
+
+Protection (``protect.py``): URLs, e-mail addresses, handles, hashtags, dates, quantities and
+glossary terms become placeholders; a link's text is wrapped in ``<aN>…</aN>`` so it is
+translated in its sentence, and its new offset is computed from the markers. A segment whose
+placeholders do not come back intact is translated again *without* protection and flagged
+(``placeholder_lost``); its links survive only where their text appears verbatim in that
+translation (``map_links``), else they are dropped (``link_dropped``). Every segment's numbers
+are checked against its source (``number_mismatch``; "4.5" ~ "4,5", see
+``protect.missing_numbers``). A flagged translation is for an editor, never auto-published.
 
 Kept as they are: block types, image ``src``, credits (photographer/agency names are never
-translated, also where the caption repeats them), byline, URLs.
-
-Inline links — a stop-gap until placeholder protection (``protect.py``): a link survives
-when its text occurs verbatim in the translated block (e.g. a name), at the first such
-place after the previous link; otherwise the link is dropped and its words stay in the
-translation as plain text. The href is never altered.
+translated, also where the caption repeats them), byline, hrefs. Typographic quotes around a
+whole quotation block are taken off before translation and put back after.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from warta.core.document import Block, Document, Image, Link
 from warta.core.errors import TranslateError
 from warta.core.translate.base import Translator
+from warta.core.translate.glossary import Glossary
+from warta.core.translate.memory import MemoryItem, SegmentMemory, segment_key
+from warta.core.translate.protect import (
+    Protected,
+    missing_numbers,
+    protect,
+    restore,
+    valid_links,
+)
 from warta.core.translate.segment import split_sentences, strip_space
 
 OPEN_QUOTE, CLOSE_QUOTE = "“", "”"
-Pieces = list[tuple[str, str, str]]  # (leading ws, core to translate, trailing ws)
+PLACEHOLDER_LOST = "placeholder_lost"
+NUMBER_MISMATCH = "number_mismatch"
+LINK_DROPPED = "link_dropped"
+_PLACEHOLDER = re.compile(r"\{\d+\}|</?a\d+>")
 
 
-class _Segments:
-    """Collects the sentences of a document, translates them in batches, renders units."""
+@dataclass(frozen=True)
+class Flag:
+    """Why a unit needs an editor: ``flag`` is a code, ``where`` the unit ("title",
+    "dateline", "caption", "block 3" — 1-based), ``detail`` for a person."""
 
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
-        self.cores: dict[str, str] = {}  # source sentence -> translation (after run)
+    flag: str
+    where: str
+    detail: str = ""
 
-    def add(self, text: str) -> Pieces:
-        pieces = [strip_space(p) for p in split_sentences(text, self.lang)]
-        for _, core, _ in pieces:
-            if core:
-                self.cores.setdefault(core, core)
-        return pieces
-
-    def run(self, translator: Translator, source: str, target: str, max_batch: int) -> int:
-        """Translate every distinct sentence; return the number of engine calls."""
-        todo = list(self.cores)
-        step = max(1, max_batch)
-        for start in range(0, len(todo), step):
-            chunk = todo[start : start + step]
-            out = translator.translate_batch(chunk, source, target)
-            if len(out) != len(chunk):
-                raise TranslateError(
-                    f"engine {translator.name} returned {len(out)} "
-                    f"translations for {len(chunk)} segments"
-                )
-            self.cores.update(zip(chunk, out, strict=True))
-        return (len(todo) + step - 1) // step
-
-    def render(self, pieces: Pieces) -> str:
-        return "".join(
-            lead + (self.cores[core] if core else "") + trail for lead, core, trail in pieces
-        )
+    def to_dict(self) -> dict[str, str]:
+        return {"flag": self.flag, "where": self.where, "detail": self.detail}
 
 
-def _split_quotes(text: str) -> tuple[str, str, str]:
-    """``(“, inner, ”)`` if the whole text is one typographic quotation, else ``("", text, "")``."""
+@dataclass
+class DocumentTranslation:
+    """The translated document, its flags, and what it cost."""
+
+    doc: Document
+    flags: list[Flag] = field(default_factory=list)
+    block_flags: list[list[str]] = field(default_factory=list)  # codes, one list per block
+    segments: int = 0  # non-empty segments in the document
+    engine_inputs: int = 0  # distinct inputs sent to the engine (retries included)
+    engine_calls: int = 0  # translate_batch calls
+    memory_hits: int = 0  # distinct inputs answered by the memory
+    retried: int = 0  # segments translated again without protection
+
+    def block_dicts(self) -> list[dict[str, Any]]:
+        """``Block.to_dict()`` of each block, with ``"flags"`` where it has any."""
+        out = []
+        for block, codes in zip(self.doc.blocks, self.block_flags, strict=True):
+            d = block.to_dict()
+            if codes:
+                d["flags"] = list(codes)
+            out.append(d)
+        return out
+
+    def flag_dicts(self) -> list[dict[str, str]]:
+        return [f.to_dict() for f in self.flags]
+
+
+class _Segment:
+    """One engine unit: a sentence (or sentences a link joins), with its links."""
+
+    def __init__(self, text: str, links: tuple[Link, ...]) -> None:
+        self.text = text
+        self.links = links
+        self.protected = Protected(text)
+        self.out = text
+        self.out_links: tuple[Link, ...] = ()
+        self.flags: list[tuple[str, str]] = []  # (code, detail)
+        self.retry = False
+
+
+Part = str | _Segment
+
+
+def _split_quotes(text: str) -> tuple[str, int, int, str]:
+    """``(“, inner start, inner end, ”)`` if the whole text is one typographic quotation,
+    else ``("", 0, len(text), "")``."""
     stripped = text.strip()
     if len(stripped) > 2 and stripped.startswith(OPEN_QUOTE) and stripped.endswith(CLOSE_QUOTE):
         inner = stripped[1:-1]
         if OPEN_QUOTE not in inner and CLOSE_QUOTE not in inner:
-            return OPEN_QUOTE, inner, CLOSE_QUOTE
-    return "", text, ""
+            start = text.index(OPEN_QUOTE) + 1
+            return OPEN_QUOTE, start, start + len(inner), CLOSE_QUOTE
+    return "", 0, len(text), ""
 
 
-def _restore_quotes(opening: str, text: str, closing: str) -> str:
-    if not opening:
-        return text
-    text = text.strip()
-    if not text.startswith(OPEN_QUOTE):
-        text = OPEN_QUOTE + text.lstrip('"«„')
-    if not text.endswith(CLOSE_QUOTE):
-        text = text.rstrip('"»') + CLOSE_QUOTE
-    return text
+def _restore_quotes(text: str, links: tuple[Link, ...]) -> tuple[str, tuple[Link, ...]]:
+    """Put “ ” around a translated quotation (engines may add straight quotes or none)."""
+    stripped = text.strip()
+    shift = -(len(text) - len(text.lstrip()))
+    if not stripped.startswith(OPEN_QUOTE):
+        bare = stripped.lstrip('"«„')
+        shift += 1 - (len(stripped) - len(bare))
+        stripped = OPEN_QUOTE + bare
+    if not stripped.endswith(CLOSE_QUOTE):
+        stripped = stripped.rstrip('"»') + CLOSE_QUOTE
+    moved = (replace(k, start=k.start + shift) for k in links)
+    return stripped, tuple(k for k in moved if stripped[k.start: k.start + len(k.text)] == k.text)
 
 
-def _split_credit(caption: str, credit: str) -> tuple[str, str, str]:
-    """``(before, credit, after)`` where the caption repeats the credit, so it stays as is."""
+def _split_credit(caption: str, credit: str) -> tuple[int, int]:
+    """``(start, end)`` of the credit where the caption repeats it (kept as is), else
+    ``(len, len)``."""
     at = caption.rfind(credit) if credit else -1
     if at < 0:
-        return caption, "", ""
-    return caption[:at], credit, caption[at + len(credit) :]
+        return len(caption), len(caption)
+    return at, at + len(credit)
 
 
 def map_links(links: tuple[Link, ...], translated: str) -> tuple[Link, ...]:
-    """Re-anchor links in ``translated`` by the verbatim rule (see module docstring)."""
+    """Re-anchor links where their text occurs verbatim in ``translated`` (the fallback when
+    link markers were lost): at the first such place after the previous link, else dropped."""
     kept: list[Link] = []
     cursor = 0
     for link in links:
@@ -106,55 +156,253 @@ def map_links(links: tuple[Link, ...], translated: str) -> tuple[Link, ...]:
     return tuple(sorted(kept, key=lambda k: k.start))
 
 
+def _region(text: str, base: int, end: int, links: list[Link], lang: str,
+            segments: list[_Segment]) -> list[Part]:
+    """Parts of ``text[base:end]``: whitespace and sentences, sentences a link spans merged."""
+    cores: list[list[int]] = []
+    offset = base
+    for piece in split_sentences(text[base:end], lang):
+        lead, core, _ = strip_space(piece)
+        if core:
+            cores.append([offset + len(lead), offset + len(lead) + len(core)])
+        offset += len(piece)
+    for link in links:
+        s, e = link.start, link.start + len(link.text)
+        touched = [i for i, (a, b) in enumerate(cores) if a < e and s < b]
+        if len(touched) > 1:
+            first, last = touched[0], touched[-1]
+            cores[first : last + 1] = [[cores[first][0], cores[last][1]]]
+    parts: list[Part] = []
+    cursor = base
+    for a, b in cores:
+        if a > cursor:
+            parts.append(text[cursor:a])
+        inside = tuple(Link(k.text, k.href, k.start - a) for k in links
+                       if a <= k.start and k.start + len(k.text) <= b)
+        segment = _Segment(text[a:b], inside)
+        segments.append(segment)
+        parts.append(segment)
+        cursor = b
+    if end > cursor:
+        parts.append(text[cursor:end])
+    return parts
+
+
+def _render(parts: list[Part]) -> tuple[str, tuple[Link, ...], list[tuple[str, str]]]:
+    text: list[str] = []
+    links: list[Link] = []
+    flags: list[tuple[str, str]] = []
+    length = 0
+    for part in parts:
+        if isinstance(part, str):
+            text.append(part)
+            length += len(part)
+            continue
+        links.extend(replace(k, start=k.start + length) for k in part.out_links)
+        text.append(part.out)
+        length += len(part.out)
+        flags.extend(part.flags)
+    return "".join(text), tuple(links), flags
+
+
 class _Unit:
-    """One translatable text (title, caption, block), remembering what to put back."""
+    """One translatable text (title, caption, block): an optional quotation, a translated
+    region, a credit kept verbatim, and what follows the credit."""
 
-    def __init__(
-        self, segments: _Segments, text: str, credit: str = "", quotes: bool = False
-    ) -> None:
-        before, self.credit, after = _split_credit(text, credit)
-        self.opening, inner, self.closing = (
-            _split_quotes(before) if quotes and not self.credit else ("", before, "")
+    def __init__(self, segments: list[_Segment], lang: str, text: str,
+                 links: tuple[Link, ...] = (), credit: str = "", quotes: bool = False) -> None:
+        c_start, c_end = _split_credit(text, credit)
+        self.credit = text[c_start:c_end]
+        self.credit_links = tuple(Link(k.text, k.href, k.start - c_start) for k in links
+                                  if c_start <= k.start and k.start + len(k.text) <= c_end)
+        self.opening, start, end, _ = (
+            _split_quotes(text[:c_start]) if quotes and not self.credit else ("", 0, c_start, "")
         )
-        self.segments = segments
-        self.pieces = segments.add(inner)
-        self.after = segments.add(after)
+        placed = valid_links(text, links)
+        self.before = _region(text, start, end, placed, lang, segments)
+        self.after = _region(text, c_end, len(text), placed, lang, segments)
+        self.source_links = len(placed)
 
-    def render(self) -> str:
-        body = _restore_quotes(self.opening, self.segments.render(self.pieces), self.closing)
-        return body + self.credit + self.segments.render(self.after)
+    def render(self) -> tuple[str, tuple[Link, ...], list[tuple[str, str]]]:
+        body, links, flags = _render(self.before)
+        if self.opening:
+            body, links = _restore_quotes(body, links)
+        after, after_links, after_flags = _render(self.after)
+        credit_at = len(body)
+        text = body + self.credit + after
+        links += tuple(replace(k, start=k.start + credit_at) for k in self.credit_links)
+        links += tuple(replace(k, start=k.start + credit_at + len(self.credit))
+                       for k in after_links)
+        flags += after_flags
+        if len(links) < self.source_links and not any(f == LINK_DROPPED for f, _ in flags):
+            flags.append((LINK_DROPPED, f"{self.source_links - len(links)} link(s) lost"))
+        return text, links, flags
+
+
+def _translate_all(translator: Translator, texts: list[str], source: str, target: str,
+                   max_batch: int) -> tuple[dict[str, str], int]:
+    """Translate distinct ``texts``; return the outputs and the number of engine calls."""
+    out: dict[str, str] = {}
+    step = max(1, max_batch)
+    calls = 0
+    for start in range(0, len(texts), step):
+        chunk = texts[start : start + step]
+        result = translator.translate_batch(chunk, source, target)
+        calls += 1
+        if len(result) != len(chunk):
+            raise TranslateError(
+                f"engine {translator.name} returned {len(result)} "
+                f"translations for {len(chunk)} segments"
+            )
+        out.update(zip(chunk, result, strict=True))
+    return out, calls
+
+
+def _needs_engine(text: str) -> bool:
+    """False for an input that is only placeholders, digits and punctuation ("{1}, {2}:"):
+    it comes back as it is, so short units never reach the engine to be hallucinated."""
+    return any(c.isalpha() for c in _PLACEHOLDER.sub("", text))
+
+
+class _Run:
+    def __init__(self, translator: Translator, source: str, target: str, max_batch: int,
+                 glossary: Glossary | None, memory: SegmentMemory | None,
+                 localise: bool) -> None:
+        self.translator, self.source, self.target = translator, source, target
+        self.max_batch, self.glossary, self.memory = max_batch, glossary, memory
+        self.style = target if localise else ""
+        self.stats = DocumentTranslation(Document(url="", title=""))
+
+    def key(self, text: str) -> str:
+        version = self.glossary.version if self.glossary is not None else ""
+        return segment_key(self.translator.name, self.translator.model_id, self.source,
+                           self.target, f"{version}:{self.style}", text)
+
+    def run(self, segments: list[_Segment]) -> None:
+        for seg in segments:
+            seg.protected = protect(seg.text, seg.links, self.glossary, source=self.source,
+                                    target=self.style)
+        inputs = list(dict.fromkeys(s.protected.text for s in segments))
+        outputs = {t: t for t in inputs if not _needs_engine(t)}
+        todo = [t for t in inputs if t not in outputs]
+        if self.memory is not None and todo:
+            keys = {t: self.key(t) for t in todo}
+            found = self.memory.get_many(list(keys.values()))
+            for t in todo:
+                if keys[t] in found:
+                    outputs[t] = found[keys[t]]
+            self.stats.memory_hits = sum(t in outputs for t in todo)
+            todo = [t for t in todo if t not in outputs]
+        fresh, calls = _translate_all(self.translator, todo, self.source, self.target,
+                                      self.max_batch)
+        outputs.update(fresh)
+        self.stats.engine_calls += calls
+        self.stats.engine_inputs += len(todo)
+        for seg in segments:
+            self._finish(seg, outputs[seg.protected.text])
+        self._retry([s for s in segments if s.retry])
+        if self.memory is not None:
+            self._remember(segments, fresh)
+        self.stats.segments = len(segments)
+
+    def _finish(self, seg: _Segment, output: str) -> None:
+        restored = restore(output, seg.protected)
+        if not restored.intact:
+            seg.retry = True
+            seg.flags.append((PLACEHOLDER_LOST, "; ".join(restored.problems)))
+            return
+        seg.out, seg.out_links = restored.text, restored.links
+        self._check_numbers(seg)
+
+    def _check_numbers(self, seg: _Segment) -> None:
+        missing = missing_numbers(seg.text, seg.out)
+        if missing:
+            seg.flags.append((NUMBER_MISMATCH, "missing " + ", ".join(missing)))
+
+    def _retry(self, segments: list[_Segment]) -> None:
+        """Translate again without protection; links only where their text survives."""
+        if not segments:
+            return
+        texts = list(dict.fromkeys(s.text for s in segments))
+        plain, calls = _translate_all(self.translator, texts, self.source, self.target,
+                                      self.max_batch)
+        self.stats.engine_calls += calls
+        self.stats.engine_inputs += len(texts)
+        self.stats.retried += len(segments)
+        for seg in segments:
+            seg.out = plain[seg.text]
+            seg.out_links = map_links(seg.links, seg.out)
+            self._check_numbers(seg)
+
+    def _remember(self, segments: list[_Segment], fresh: dict[str, str]) -> None:
+        """Store the engine's outputs that every segment using them accepted unflagged.
+        Keys are computed now, not before the run: a fallback translator's ``name`` and
+        ``model_id`` say afterwards which engine(s) actually produced the text."""
+        bad = {s.protected.text for s in segments if s.flags}
+        items = [MemoryItem(self.key(t), t, out, self.translator.name,
+                            self.translator.model_id, self.source, self.target)
+                 for t, out in fresh.items() if t not in bad]
+        if items:
+            self.memory.put_many(items)  # type: ignore[union-attr]
+
+
+def translate_document_checked(
+    doc: Document, translator: Translator, source: str, target: str, *, max_batch: int = 32,
+    glossary: Glossary | None = None, memory: SegmentMemory | None = None,
+    localise: bool = False,
+) -> DocumentTranslation:
+    """Translate ``doc`` (not modified; ``language`` becomes ``target``) and report flags
+    and costs. With ``localise``, protected numbers, amounts and dates are written the
+    target's way by warta ("$4.5 billion" → "$4,5 miliar" for Indonesian); without, as in
+    the source. Distinct engine inputs go to ``translator.translate_batch`` in batches of at
+    most ``max_batch``; empty or whitespace-only text is never sent. Deterministic for a
+    deterministic engine, so re-running is idempotent. Raises TranslateError (from the
+    engine, or if it returns a wrong number of outputs)."""
+    segments: list[_Segment] = []
+    title = _Unit(segments, source, doc.title)
+    dateline = _Unit(segments, source, doc.dateline)
+    caption = (_Unit(segments, source, doc.image.caption, credit=doc.image.credit)
+               if doc.image else None)
+    blocks = [
+        _Unit(segments, source, b.text, b.links, b.credit if b.type == "img" else "",
+              b.type == "quote")
+        for b in doc.blocks
+    ]
+    run = _Run(translator, source, target, max_batch, glossary, memory, localise)
+    run.run(segments)
+    result = run.stats
+    flags: list[Flag] = []
+
+    def rendered(unit: _Unit, where: str) -> tuple[str, tuple[Link, ...], list[str]]:
+        text, links, unit_flags = unit.render()
+        codes = list(dict.fromkeys(code for code, _ in unit_flags))
+        for code in codes:
+            detail = "; ".join(d for c, d in unit_flags if c == code and d)
+            flags.append(Flag(code, where, detail))
+        return text, links, codes
+
+    new_title = rendered(title, "title")[0]
+    new_dateline = rendered(dateline, "dateline")[0]
+    image = doc.image
+    if image is not None and caption is not None:
+        image = Image(src=image.src, caption=rendered(caption, "caption")[0],
+                      credit=image.credit)
+    new_blocks: list[Block] = []
+    for i, (block, unit) in enumerate(zip(doc.blocks, blocks, strict=True), 1):
+        text, links, codes = rendered(unit, f"block {i}")
+        new_blocks.append(block.with_text(text, links))
+        result.block_flags.append(codes)
+    result.doc = replace(doc, title=new_title, dateline=new_dateline, image=image,
+                         blocks=new_blocks, language=target)
+    result.flags = flags
+    return result
 
 
 def translate_document(
-    doc: Document, translator: Translator, source: str, target: str, *, max_batch: int = 32
+    doc: Document, translator: Translator, source: str, target: str, *, max_batch: int = 32,
+    glossary: Glossary | None = None, memory: SegmentMemory | None = None,
+    localise: bool = False,
 ) -> Document:
-    """Return a translated copy of ``doc`` (``doc`` is not modified; ``language`` becomes
-    ``target``). All sentences of the document go to ``translator.translate_batch`` in
-    batches of at most ``max_batch`` distinct non-empty sentences; empty or whitespace-only
-    text is never sent. Deterministic for a deterministic engine, so re-running is
-    idempotent. Raises TranslateError (from the engine, or if it returns a wrong count)."""
-    segments = _Segments(source)
-    title = _Unit(segments, doc.title)
-    dateline = _Unit(segments, doc.dateline)
-    caption = _Unit(segments, doc.image.caption, doc.image.credit) if doc.image else None
-    blocks = [
-        _Unit(segments, b.text, b.credit if b.type == "img" else "", b.type == "quote")
-        for b in doc.blocks
-    ]
-    segments.run(translator, source, target, max_batch)
-    image = doc.image
-    if image is not None and caption is not None:
-        image = Image(src=image.src, caption=caption.render(), credit=image.credit)
-    return replace(
-        doc,
-        title=title.render(),
-        dateline=dateline.render(),
-        image=image,
-        blocks=[_translate_block(b, u) for b, u in zip(doc.blocks, blocks, strict=True)],
-        language=target,
-    )
-
-
-def _translate_block(block: Block, unit: _Unit) -> Block:
-    text = unit.render()
-    return block.with_text(text, map_links(block.links, text))
+    """The translated document of :func:`translate_document_checked` (flags dropped)."""
+    return translate_document_checked(doc, translator, source, target, max_batch=max_batch,
+                                      glossary=glossary, memory=memory, localise=localise).doc
