@@ -264,6 +264,59 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _celery_runner(queues: list[str] | None = None) -> Any:
+    """Django set up, the Celery app configured from warta's config, the schema current.
+    Raises ConfigError without ``broker_url``; CommandError on an unmigrated database
+    (workers never migrate: several starting at once must not race; `warta init` does)."""
+    _setup_django()
+    from django.conf import settings
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from warta.runner import celery as runner
+
+    runner.configure(settings.WARTA)
+    runner.check_queues(queues or list(runner.QUEUES))
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError("the database schema is not current: run `warta init` first")
+    connection.close()
+    return runner
+
+
+def _beat_defaults(args: argparse.Namespace) -> tuple[float, float]:
+    from django.conf import settings
+
+    every = args.beat_every
+    resend = args.resend_after or float(settings.WARTA["pipeline.lease_seconds"])
+    return every, resend
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import atexit
+    import subprocess
+
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()]
+    runner = _celery_runner(queues)
+    if args.beat:
+        every, resend = _beat_defaults(args)
+        beat = subprocess.Popen([sys.executable, "-m", "warta.cli", "beat", "--every",
+                                 str(every), "--resend-after", str(resend),
+                                 "--parent", str(os.getpid())])
+        atexit.register(beat.terminate)
+    runner.start_worker(queues, args.concurrency or os.cpu_count() or 1)
+    return 0
+
+
+def cmd_beat(args: argparse.Namespace) -> int:
+    runner = _celery_runner()
+    every, resend = _beat_defaults(args)
+    print(f"warta: beat: polling due sources and sending due entries every {every:g} s",
+          flush=True)
+    runner.run_beat(every=every, resend_after=resend, parent=args.parent)
+    return 0
+
+
 def cmd_extract(args: argparse.Namespace) -> int:
     from warta.core.encoding import decode_html
     from warta.core.extract import extract_article
@@ -386,10 +439,26 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     user, created = user_model.objects.get_or_create(username=args.email,
                                                      defaults={"email": args.email})
     user.set_password(password)
-    user.is_staff = True
-    user.is_superuser = args.role == "admin"
     user.save()
+    from warta.newsroom.roles import assign_role
+
+    assign_role(user, args.role)
     print(f"user {args.email} {'created' if created else 'updated'} ({args.role})")
+    return 0
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    from warta.newsroom.audit import export_events, parse_since
+
+    try:
+        since = parse_since(args.since) if args.since else None
+        until = parse_since(args.until) if args.until else None
+    except ValueError as e:
+        raise CommandError(f"not a date (YYYY-MM-DD) or ISO 8601 time: {e}") from e
+    for line in export_events(since, until):
+        sys.stdout.write(line + "\n")
     return 0
 
 
@@ -459,6 +528,22 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--poll-every", type=float, default=30.0,
                             help="seconds between checks for due sources")
 
+    wo = add("worker", cmd_worker, "Celery worker for the pipeline queues (needs "
+             "WARTA_BROKER_URL)")
+    wo.add_argument("--queues", default="fetch,extract,translate,publish",
+                    help="comma-separated queues to serve (fetch, extract, translate, publish)")
+    wo.add_argument("--concurrency", type=int, help="worker processes (default: CPU count)")
+    wo.add_argument("--beat", action="store_true",
+                    help="also run the scheduler (`warta beat`); run exactly one in a cluster")
+    be = add("beat", cmd_beat, "scheduler for Celery workers: polls due sources, re-sends "
+             "due entries (run exactly one)")
+    be.add_argument("--parent", type=int, help=argparse.SUPPRESS)
+    for sp in (wo, be):
+        sp.add_argument("--every", dest="beat_every", type=float, default=10.0,
+                        help="seconds between scheduler passes (default 10)")
+        sp.add_argument("--resend-after", type=float,
+                        help="seconds before a due entry is sent again (default: the lease)")
+
     ex = add("extract", cmd_extract, "article(s) as JSON, one object per line with --jsonl")
     ex.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     ex.add_argument("--jsonl", action="store_true")
@@ -484,10 +569,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     us = sub.add_parser("user", help="accounts")
     us_sub = us.add_subparsers(dest="user_cmd", required=True)
-    ua = add("add", cmd_user_add, "add an editor or admin (password from prompt or "
-             "WARTA_USER_PASSWORD)", us_sub)
+    ua = add("add", cmd_user_add, "add a reviewer, editor or admin (password from prompt "
+             "or WARTA_USER_PASSWORD)", us_sub)
     ua.add_argument("email")
-    ua.add_argument("--role", choices=["editor", "admin"], default="editor")
+    ua.add_argument("--role", choices=["reviewer", "editor", "admin"], default="editor")
+
+    au = sub.add_parser("audit", help="the editorial audit log")
+    au_sub = au.add_subparsers(dest="audit_cmd", required=True)
+    ae = add("export", cmd_audit_export, "audit events as JSON lines, oldest first", au_sub)
+    ae.add_argument("--since", metavar="DATE", help="from this day (site time zone) or time")
+    ae.add_argument("--until", metavar="DATE", help="before this day or time")
 
     de = add("demo", cmd_demo, "bundled sample sources, whole pipeline, site on :8000")
     de.add_argument("--host", default="127.0.0.1")

@@ -26,6 +26,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "secret_key_file": (str, ""),
         "debug": (bool, False),
         "allowed_hosts": (str, "127.0.0.1,localhost"),
+        "https": (bool, False),
     },
     "site": {
         "name": (str, "Warta"),

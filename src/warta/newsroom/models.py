@@ -9,6 +9,7 @@ mid-stage leaves only an expired lease behind: the next run reclaims and finishe
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -80,6 +81,7 @@ class Entry(models.Model):
         PUBLISHED = "published"
         KILLED = "killed"
         FAILED = "failed"
+        REJECTED = "rejected"  # an editor decided not to publish it (terminal)
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="entries")
     guid = models.CharField(max_length=1000)
@@ -159,11 +161,22 @@ class Translation(models.Model):
                   "number_mismatch, link_dropped); a flagged translation is never "
                   "published automatically")
     created = models.DateTimeField(default=timezone.now)
+    # editorial state: an edited block carries "edited": true and "machine" (the engine's
+    # text it replaced), so a later re-translation never silently overwrites it
+    edited_fields = models.JSONField(default=list, blank=True,
+                                     help_text="units outside the blocks an editor changed: "
+                                               "title, dateline, caption")
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    edited_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="optimistic lock: +1 per save")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["article", "language"], name="translation_unique_lang"),
         ]
+        permissions = [("approve_translation",
+                        "Can approve, reject or send back a translation in review")]
 
     def __str__(self) -> str:
         return self.title
@@ -226,9 +239,13 @@ class Post(models.Model):
     original_url = models.URLField(max_length=2000)
     attribution = models.CharField(max_length=500, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PUBLISHED)
+    killed_at = models.DateTimeField(null=True, blank=True)
+    kill_reason = models.TextField(blank=True, default="",
+                                   help_text="why the post was withdrawn (editors' record)")
 
     class Meta:
         ordering = ["-published_at", "-id"]
+        permissions = [("kill_post", "Can kill (withdraw) a published post")]
 
     def __str__(self) -> str:
         return self.slug
@@ -237,3 +254,53 @@ class Post(models.Model):
         from django.urls import reverse
 
         return reverse("article", kwargs={"slug": self.slug})
+
+
+class TranslationRevision(models.Model):
+    """One saved version of a translation (the machine's first, then each edit or
+    restore), so any version can be compared and brought back."""
+
+    translation = models.ForeignKey(Translation, on_delete=models.CASCADE,
+                                    related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=1000)
+    dateline = models.CharField(max_length=200, blank=True, default="")
+    image = models.JSONField(null=True, blank=True)
+    blocks = models.JSONField(default=list)
+    note = models.CharField(max_length=200, blank=True, default="",
+                            help_text="machine, edit, restore of #n, re-translation")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["translation", "-number"]
+        constraints = [models.UniqueConstraint(fields=["translation", "number"],
+                                               name="revision_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.translation_id} #{self.number}"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when, with the object's state before and after.
+    Written once, never changed (the admin shows it read-only)."""
+
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True, default="",
+                                  help_text="kept when the account is deleted")
+    action = models.CharField(max_length=50, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True, default="")
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    object_repr = models.CharField(max_length=300, blank=True, default="")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"

@@ -19,11 +19,12 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -37,6 +38,8 @@ from warta.core.extract import extract_article
 from warta.core.feeds import FeedEntry, parse_feed
 from warta.core.fetch import FetchResult, fetch_url, retry_delay
 from warta.core.schedule import PollDelay, next_poll_delay
+from warta.core.translate.base import Translator
+from warta.core.translate.document import translate_document_checked
 from warta.newsroom import translation as tr
 from warta.newsroom.models import Article, Category, Entry, Post, Source, Translation
 
@@ -306,6 +309,69 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def claim_entries(limit: int = 1, *, ids: Sequence[int] | None = None,
+                  statuses: Sequence[str] | None = None) -> list[tuple[int, datetime]]:
+    """Lease up to ``limit`` entries with work due now, oldest first: only among ``ids``
+    and only in ``statuses`` (default: every workable status) when given. On PostgreSQL the
+    candidates are locked with ``SELECT ... FOR UPDATE SKIP LOCKED``, so concurrent claimers
+    neither wait for nor take the same rows; elsewhere (SQLite, one writer at a time) each
+    row is taken by the compare-and-set of :func:`claim_entry`. Either way a row is leased
+    to at most one worker at a time. Returns ``[(entry_id, lease), ...]``."""
+    now = timezone.now()
+    wanted = [s for s in (statuses or WORKABLE) if s in WORKABLE]
+    due = (Q(status__in=wanted, next_attempt_at__lte=now)
+           & (Q(lease_until__isnull=True) | Q(lease_until__lt=now)))
+    if ids is not None:
+        due &= Q(pk__in=list(ids))
+    candidates = Entry.objects.filter(due).order_by("next_attempt_at", "id")
+    if limit < 1:
+        return []
+    if connection.vendor == "postgresql":
+        lease = now + _lease_delta()
+        with transaction.atomic():
+            rows = list(candidates.select_for_update(skip_locked=True)
+                        .values_list("pk", "lease_until", "error_count")[:limit])
+            pks = [pk for pk, old, count in rows if old is None or not _lost_lease(pk, old, count)]
+            Entry.objects.filter(pk__in=pks).update(lease_until=lease, lease_owner=LEASE_OWNER)
+        return [(pk, lease) for pk in pks]
+    claimed: list[tuple[int, datetime]] = []
+    rows = candidates.values_list("pk", "lease_until", "error_count")[: limit + 20]
+    for pk, old, count in rows:
+        if old is not None and _lost_lease(pk, old, count):
+            continue
+        lease = timezone.now() + _lease_delta()
+        if Entry.objects.filter(due, pk=pk).update(lease_until=lease, lease_owner=LEASE_OWNER):
+            claimed.append((pk, lease))
+            if len(claimed) >= limit:
+                break
+    return claimed
+
+
+LOST_LEASE_LIMIT = 5
+
+
+def _lost_lease(entry_id: int, old_lease: datetime, error_count: int) -> bool:
+    """The entry's lease expired: the worker on it died (killed, or crashed by the entry
+    itself). Count that as a failed attempt, and after ``LOST_LEASE_LIMIT`` in a row park
+    the entry as failed with the reason, so a poisoned entry cannot crash workers forever.
+    Only the claimer that sees ``old_lease`` counts it. Returns True when parked."""
+    count = error_count + 1
+    parked = count >= LOST_LEASE_LIMIT
+    message = (f"a worker stopped while working on this entry ({count} time(s) in a row)"
+               + ("; parked: look at the entry before retrying it" if parked else ""))
+    updated = Entry.objects.filter(pk=entry_id, lease_until=old_lease).update(
+        lease_until=None, error=message, error_count=count, last_error_at=timezone.now(),
+        **({"status": S.FAILED} if parked else {}))
+    if updated:
+        log.warning("entry %s: %s", entry_id, message)
+    return parked and bool(updated)
+
+
+def release_entry(entry_id: int, lease: datetime) -> None:
+    """Give a claimed entry back untouched (still due now), if the lease is still ours."""
+    Entry.objects.filter(pk=entry_id, lease_until=lease).update(lease_until=None)
+
+
 def pending_entries() -> int:
     """How many entries have work due now (used by ``--until-idle``)."""
     return Entry.objects.filter(status__in=WORKABLE, next_attempt_at__lte=timezone.now()).count()
@@ -440,6 +506,136 @@ def _translate(entry: Entry, lease: datetime) -> str:
     return _advance(entry, lease, S.TRANSLATED)
 
 
+def translate_entries(claims: Sequence[tuple[int, datetime]]) -> dict[int, str]:
+    """Translate several claimed ``extracted`` entries with shared engine batches: the
+    distinct segments of all their documents go to the engine together (a GPU is fed full
+    batches, not one article at a time), then each entry's translation is stored and the
+    entry advanced on its own lease, exactly as :func:`advance_entry` would. An entry that is
+    in another status, a duplicate or already translated goes through :func:`advance_entry`;
+    if the shared batch fails, each entry does, recording its own error. Idempotent like
+    every stage. Returns ``{entry_id: new status}``."""
+    out: dict[int, str] = {}
+    target = _cfg("translate.target")
+    batch: list[tuple[Entry, datetime]] = []
+    for pk, lease in claims:
+        entry = Entry.objects.select_related("source", "article").filter(pk=pk).first()
+        if (entry is None or entry.status != S.EXTRACTED
+                or _find_duplicate(entry, entry.article) is not None
+                or Translation.objects.filter(article=entry.article, language=target).exists()):
+            out[pk] = advance_entry(pk, lease)
+        else:
+            batch.append((entry, lease))
+    by_language: dict[str, list[tuple[Entry, datetime]]] = {}
+    for entry, lease in batch:
+        by_language.setdefault(entry.article.language, []).append((entry, lease))
+    for language, group in by_language.items():
+        docs = [article_document(entry.article) for entry, _ in group]
+        try:
+            results = _translate_documents(docs, language, target)
+        except Exception as e:  # each entry retries alone and records its own error
+            log.warning("batch of %d entries (%s→%s): %s; translating one by one",
+                        len(group), language, target, e)
+            out.update((entry.pk, advance_entry(entry.pk, lease)) for entry, lease in group)
+            continue
+        for (entry, lease), result in zip(group, results, strict=True):
+            out[entry.pk] = _store_translation(entry, lease, target, result)
+    return out
+
+
+class _Recorder:
+    """Pass one of a shared batch: learns the engine inputs, translates nothing."""
+
+    def __init__(self, inner: Translator) -> None:
+        self.inner, self.seen = inner, dict[str, None]()
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
+        self.seen.update(dict.fromkeys(texts))
+        return list(texts)
+
+
+class _Prepared(_Recorder):
+    """Pass two: answers from the shared batch; anything else (a retry) goes to the engine."""
+
+    def __init__(self, inner: Translator, done: dict[str, str]) -> None:
+        super().__init__(inner)
+        self.done = done
+
+    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.done))
+        if missing:
+            self.done.update(zip(missing, self.inner.translate_batch(missing, source, target),
+                                 strict=True))
+        return [self.done[t] for t in texts]
+
+
+class _PeekMemory(tr.DatabaseSegmentMemory):
+    """The shared memory, read without counting hits and never written (pass one)."""
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        from warta.newsroom.models import TranslationMemory
+
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            found.update(TranslationMemory.objects.filter(key__in=list(keys[start:start + 500]))
+                         .values_list("key", "target_text"))
+        return found
+
+    def put_many(self, items: object) -> None:
+        return None
+
+
+def _translate_documents(docs: list[Document], source: str,
+                         target: str) -> list[tr.TranslationResult]:
+    """Translate ``docs`` with one engine pass over their distinct segments (those the
+    segment memory lacks), then render each document from it. Raises what the engine
+    raises (``ModelNotInstalledError``, ``TranslateError``)."""
+    translator = tr.configured_translator(source, target)
+    glossary = tr.configured_glossary(source, target)
+    localise = bool(_cfg("translate.localise_numbers"))
+    recorder = _Recorder(translator)
+    for doc in docs:
+        translate_document_checked(doc, recorder, source, target, glossary=glossary,
+                                   memory=_PeekMemory(), localise=localise)
+    todo = list(recorder.seen)
+    done = dict(zip(todo, translator.translate_batch(todo, source, target) if todo else [],
+                    strict=True))
+    prepared = _Prepared(translator, done)
+    results = []
+    for doc in docs:
+        checked = translate_document_checked(doc, prepared, source, target, glossary=glossary,
+                                             memory=tr.DatabaseSegmentMemory(),
+                                             localise=localise)
+        results.append(tr.TranslationResult(
+            checked.doc, engine=translator.name[:50], model_id=translator.model_id[:200],
+            status="done", flags=checked.flag_dicts(), checked=checked))
+    log.info("translated %d documents (%s→%s) with %d segments in one engine pass",
+             len(docs), source, target, len(todo))
+    return results
+
+
+def _store_translation(entry: Entry, lease: datetime, target: str,
+                       result: tr.TranslationResult) -> str:
+    try:
+        with transaction.atomic():
+            Translation.objects.create(article=entry.article, language=target,
+                                       **_translation_fields(result))
+    except IntegrityError:  # a worker whose lease expired stored the same translation
+        pass
+    try:
+        return _advance(entry, lease, S.TRANSLATED)
+    except LeaseLost:
+        log.info("entry %s: lease lost, another worker finishes it", entry.pk)
+        return entry.status
+
+
 def _translation_fields(result: tr.TranslationResult) -> dict[str, object]:
     doc = result.doc
     return {"title": doc.title[:1000], "dateline": doc.dateline[:200],
@@ -450,8 +646,10 @@ def _translation_fields(result: tr.TranslationResult) -> dict[str, object]:
 
 def translate_untranslated(limit: int = 200) -> int:
     """Translate stories published untranslated (the demo policy) once a model is there.
-    The post keeps its URL; only its translation changes. Returns how many were done."""
-    pending = (Translation.objects.filter(status=Translation.Status.UNTRANSLATED)
+    The post keeps its URL; only its translation changes. Returns how many were done.
+    A translation an editor has edited is left alone: their text is never overwritten."""
+    pending = (Translation.objects.filter(status=Translation.Status.UNTRANSLATED,
+                                          edited_at__isnull=True)
                .select_related("article").order_by("id"))
     done = 0
     for row in pending[:limit]:

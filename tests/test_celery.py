@@ -1,0 +1,491 @@
+"""Distributed mode with the real parts: PostgreSQL, a real broker (Redis, RabbitMQ), two
+real ``warta worker`` processes (Celery, prefork) and ``warta beat``, fed by the bundled
+sample sources plus 50 generated sources served over HTTP on 127.0.0.1, translated by the
+tiny real CTranslate2 model. Chaos: workers are SIGKILLed (with their pool children) at
+random moments and restarted, and the Redis broker is restarted once, losing its queues.
+The database must end with every entry published exactly once and no lease left behind.
+
+Redis runs as a private ``redis-server`` started here on a free port (so restarting it
+disturbs nobody); RabbitMQ is the machine's server, in a private vhost made here. Under
+``CI=true`` a missing service fails these tests; elsewhere it skips them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.support.cli import WartaEnv, free_port
+from tests.support.httpserver import LocalHTTPServer
+from tests.support.tinymodel import TinyModel
+from warta.demo.server import SampleServer, serve_samples
+from warta.demo.stories import ALL_STORIES
+from warta.newsroom import stages
+from warta.newsroom import translation as tr
+from warta.newsroom.models import Entry, Source, Translation
+
+PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/test"
+GENERATED_SOURCES = 50
+ENTRIES_PER_SOURCE = 4
+LEASE = 4  # seconds: a killed worker's rows are free again this soon
+_LIVE: set[subprocess.Popen[bytes]] = set()
+
+
+def _kill_all_live() -> None:
+    for proc in list(_LIVE):
+        _kill_group(proc)
+
+
+atexit.register(_kill_all_live)  # even if pytest itself dies mid-test
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process and everything it started (a Celery worker's pool children)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    _LIVE.discard(proc)
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    _LIVE.add(proc)
+    return proc
+
+
+def _missing(service: str, why: str) -> None:
+    message = f"{service} is needed for the distributed tests: {why}"
+    if IN_CI:
+        pytest.fail(message + " (required under CI=true)")
+    pytest.skip(message)
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- services
+
+@pytest.fixture
+def pg_warta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WartaEnv]:
+    """``WartaEnv`` on a fresh PostgreSQL database (dropped afterwards)."""
+    base = os.environ.get("WARTA_DATABASE_URL", "")
+    base = base if base.startswith("postgres") else PG_DEFAULT
+    try:
+        import psycopg
+
+        psycopg.connect(base, connect_timeout=5).close()
+    except Exception as e:
+        _missing("PostgreSQL", f"cannot connect to {base}: {e}")
+    monkeypatch.setenv("WARTA_DATABASE_URL", base)
+    env = WartaEnv(tmp_path)
+    env.env["WARTA_PIPELINE_LEASE_SECONDS"] = str(LEASE)
+    try:
+        yield env
+    finally:
+        env.close()
+
+
+class RedisServer:
+    """A private redis-server without persistence: a restart loses every queue."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = _spawn(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                            "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
+                           dict(os.environ), self.workdir / "redis.log")
+        deadline = time.monotonic() + 20
+        while not _port_open(self.port):
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _kill_group(self.proc)
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def redis_broker(tmp_path: Path) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        _missing("Redis", "redis-server is not installed")
+    server = RedisServer(tmp_path)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rabbit_broker() -> Iterator[str]:
+    """A private vhost on the machine's RabbitMQ (guest/guest), deleted afterwards."""
+    if not _port_open(5672):
+        _missing("RabbitMQ", "nothing listens on 127.0.0.1:5672")
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        _missing("RabbitMQ", "rabbitmqctl is not installed (needed for a private vhost)")
+    vhost = f"warta_test_{uuid.uuid4().hex[:10]}"
+
+    def rabbitmqctl(*args: str) -> None:
+        subprocess.run([str(ctl), *args], check=True, capture_output=True, timeout=60)
+
+    try:
+        rabbitmqctl("add_vhost", vhost)
+        rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+        _missing("RabbitMQ", f"cannot create a vhost: {e}")
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        subprocess.run([str(ctl), "delete_vhost", vhost], capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def samples() -> Iterator[SampleServer]:
+    server = serve_samples(port=0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------- the pipeline
+
+def _page(title: str, n: int) -> str:
+    paras = "".join(f"<p>Paragraph {i} of {title}: the minister met the police in the city "
+                    f"on day {i}, and {n + i} people watched the talks.</p>" for i in range(5))
+    return (f"<html lang='en'><head><title>{title}</title></head><body><article><h1>{title}"
+            f"</h1><p>JAKARTA, Indonesia: {title} opened on Monday.</p>{paras}</article>"
+            "</body></html>")
+
+
+def _generated_feeds(server: LocalHTTPServer) -> list[str]:
+    """``GENERATED_SOURCES`` feeds of ``ENTRIES_PER_SOURCE`` distinct stories each."""
+    urls = []
+    for s in range(GENERATED_SOURCES):
+        items = []
+        for e in range(ENTRIES_PER_SOURCE):
+            title = f"Story {e} of source {s}"
+            link = server.add(f"/s{s}/a{e}", _page(title, s * 100 + e),
+                              headers={"Content-Type": "text/html; charset=utf-8"})
+            items.append(f"<item><title>{title}</title><link>{link}</link><guid>s{s}-{e}</guid>"
+                         "<pubDate>Tue, 24 Nov 2026 10:00:00 +0000</pubDate></item>")
+        feed = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Source "
+                f"{s}</title><link>{server.url('/')}</link><description>d</description>"
+                f"{''.join(items)}</channel></rss>")
+        urls.append(server.add(f"/s{s}/feed.xml", feed,
+                               headers={"Content-Type": "application/rss+xml"}))
+    return urls
+
+
+def _add_sources(warta: WartaEnv, feeds: list[tuple[str, str, str]]) -> None:
+    """Add sources in one process (``warta source add`` per source would take a minute)."""
+    script = ("import sys, json, django; django.setup()\n"
+              "from warta.newsroom.models import Source\n"
+              "for name, url, lang in json.load(sys.stdin):\n"
+              "    Source.objects.create(name=name, url=url, language=lang, category='Dunia')\n")
+    import json
+
+    subprocess.run([sys.executable, "-c", script], input=json.dumps(feeds), text=True,
+                   env={**warta.env, "DJANGO_SETTINGS_MODULE": "warta.settings"},
+                   check=True, timeout=120)
+
+
+class Cluster:
+    """Two ``warta worker`` processes and one ``warta beat``, all killed at the end."""
+
+    def __init__(self, warta: WartaEnv, broker: str, logs: Path) -> None:
+        self.env = {**warta.env, "WARTA_BROKER_URL": broker}
+        self.logs = logs
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.beat: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def _worker(self) -> subprocess.Popen[bytes]:
+        self.starts += 1
+        return _spawn([sys.executable, "-m", "warta.cli", "worker", "--concurrency", "2"],
+                      self.env, self.logs / f"worker-{self.starts}.log")
+
+    def start(self) -> None:
+        self.workers = [self._worker(), self._worker()]
+        self.beat = _spawn([sys.executable, "-m", "warta.cli", "beat", "--every", "0.5",
+                            "--resend-after", "2"], self.env, self.logs / "beat.log")
+
+    def kill_and_restart(self, i: int) -> None:
+        _kill_group(self.workers[i])
+        self.workers[i] = self._worker()
+
+    def assert_alive(self) -> None:
+        for proc in [*self.workers, self.beat]:
+            assert proc is not None and proc.poll() is None, self.tail()
+
+    def tail(self) -> str:
+        return "\n".join(f"== {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                         for p in sorted(self.logs.glob("*.log")))
+
+    def stop(self) -> None:
+        for proc in [*self.workers, self.beat]:
+            if proc is not None:
+                _kill_group(proc)
+
+
+def _counts(warta: WartaEnv) -> dict[str, int]:
+    return dict(warta.query("SELECT status, COUNT(*) FROM newsroom_entry GROUP BY status"))
+
+
+def _prepare(warta: WartaEnv, samples: SampleServer, feeds: LocalHTTPServer,
+             tiny: TinyModel) -> int:
+    warta.run("init")
+    warta.run("models", "install", "en-id", "--from", str(tiny.argosmodel))
+    sources = [(name, url, lang) for name, url, lang, _ in samples.feed_urls()]
+    sources += [(f"Source {i}", url, "en") for i, url in enumerate(_generated_feeds(feeds))]
+    _add_sources(warta, sources)
+    return len(ALL_STORIES) + GENERATED_SOURCES * ENTRIES_PER_SOURCE
+
+
+def _run_with_chaos(warta: WartaEnv, cluster: Cluster, total: int, *, kills: int,
+                    restart_broker: RedisServer | None, seed: int) -> int:
+    """Kill a random worker every so often while entries are still moving; return how
+    many kills landed while the pipeline had work left."""
+    rng = random.Random(seed)
+    landed = 0
+    deadline = time.monotonic() + 180
+    while landed < kills and time.monotonic() < deadline:
+        time.sleep(rng.uniform(0.3, 1.6))
+        if _counts(warta).get("published", 0) >= total:
+            break
+        cluster.kill_and_restart(rng.randrange(2))
+        landed += 1
+        if restart_broker is not None and landed == kills // 2:
+            restart_broker.restart()
+    while _counts(warta).get("published", 0) < total and time.monotonic() < deadline:
+        cluster.assert_alive()
+        time.sleep(0.5)
+    return landed
+
+
+def _assert_exactly_once(warta: WartaEnv, cluster: Cluster, total: int) -> None:
+    counts = _counts(warta)
+    assert counts == {"published": total}, (counts, cluster.tail())
+    per_entry = warta.query("SELECT entry_id, COUNT(*) FROM newsroom_post GROUP BY entry_id")
+    assert len(per_entry) == total and {n for _, n in per_entry} == {1}
+    assert warta.query("SELECT COUNT(*) FROM newsroom_post")[0][0] == total
+    assert warta.query("SELECT COUNT(*) FROM newsroom_article")[0][0] == total
+    assert warta.query("SELECT COUNT(*) FROM newsroom_translation WHERE status = 'done'"
+                       )[0][0] == total
+    # nothing stuck: no entry holds a lease, and no entry was stored twice
+    assert warta.query("SELECT COUNT(*) FROM newsroom_entry WHERE lease_until IS NOT NULL"
+                       )[0][0] == 0
+    assert warta.query("SELECT COUNT(DISTINCT (source_id, guid)) FROM newsroom_entry"
+                       )[0][0] == total
+
+
+# ---------------------------------------------------------------- tests
+
+@pytest.fixture
+def tiny_cfg(tmp_path: Path, tiny: TinyModel) -> Iterator[dict[str, Any]]:
+    """settings.WARTA with a models dir holding the tiny model (restored afterwards)."""
+    from django.conf import settings
+
+    from warta.core.translate.engines import clear_cache
+
+    values = settings.WARTA.values
+    saved = dict(values)
+    models = tmp_path / "models"
+    models.mkdir()
+    os.symlink(tiny.package_dir, models / "en-id")
+    values.update({"translate.models_dir": str(models), "translate.missing_model": "wait"})
+    clear_cache()
+    try:
+        yield values
+    finally:
+        values.clear()
+        values.update(saved)
+        clear_cache()
+
+
+@pytest.mark.dbmatrix
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_never_hand_out_a_row_twice() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; the in-memory SQLite test database is not "
+                    "shared between threads (`make test` runs this on PostgreSQL)")
+    source = Source.objects.create(name="S", url="http://127.0.0.1:9/feed.xml")
+    Entry.objects.bulk_create(Entry(source=source, guid=f"g{i}", url=f"http://x/{i}",
+                                    title=f"t{i}") for i in range(60))
+    taken: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def claimer() -> None:
+        try:
+            while claims := stages.claim_entries(3):
+                with lock:
+                    taken.extend(pk for pk, _ in claims)
+        except BaseException as e:
+            errors.append(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claimer) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(taken) == 60 and len(set(taken)) == 60
+    assert stages.claim_entries(5) == []
+
+
+@pytest.mark.dbmatrix
+@pytest.mark.django_db
+def test_claim_entries_filters_by_ids_and_status() -> None:
+    source = Source.objects.create(name="S", url="http://127.0.0.1:9/feed.xml")
+    new, fetched, done = (Entry.objects.create(source=source, guid=g, url="http://x/" + g,
+                                               status=st)
+                          for g, st in (("a", "new"), ("b", "fetched"), ("c", "published")))
+    assert stages.claim_entries(5, ids=[done.pk]) == []
+    assert [pk for pk, _ in stages.claim_entries(5, statuses=["fetched"])] == [fetched.pk]
+    assert stages.claim_entries(5, ids=[new.pk], statuses=["fetched"]) == []
+    (pk, lease), = stages.claim_entries(5, ids=[new.pk, fetched.pk])
+    assert pk == new.pk
+    stages.release_entry(pk, lease)
+    assert [p for p, _ in stages.claim_entries(5)] == [new.pk]
+
+
+@pytest.mark.dbmatrix
+@pytest.mark.django_db
+def test_an_entry_that_keeps_killing_its_worker_is_parked_as_failed() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    source = Source.objects.create(name="S", url="http://127.0.0.1:9/feed.xml")
+    entry = Entry.objects.create(source=source, guid="poison", url="http://x/poison",
+                                 status="fetched")
+    for attempt in range(1, stages.LOST_LEASE_LIMIT + 1):
+        assert [pk for pk, _ in stages.claim_entries(1)] == [entry.pk]
+        # the worker dies mid-stage: its lease simply runs out
+        Entry.objects.filter(pk=entry.pk).update(
+            lease_until=timezone.now() - timedelta(seconds=1))
+        entry.refresh_from_db()
+        assert entry.error_count == attempt - 1
+    assert stages.claim_entries(1) == []
+    entry.refresh_from_db()
+    assert entry.status == "failed" and entry.lease_until is None
+    assert entry.error_count == stages.LOST_LEASE_LIMIT and "parked" in entry.error
+
+
+@pytest.mark.dbmatrix
+@pytest.mark.django_db
+def test_translate_entries_sends_several_articles_in_one_engine_batch(
+        http_server: LocalHTTPServer, tiny_cfg: dict[str, Any], tiny: TinyModel,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    feeds = _generated_feeds(http_server)[:2]
+    for url in feeds:
+        source = Source.objects.create(name=url, url=url)
+        stages.poll_source(source.pk, force=True)
+    while claims := stages.claim_entries(10, statuses=["new", "fetched"]):
+        for claim in claims:
+            stages.advance_entry(*claim)
+    assert Entry.objects.filter(status="extracted").count() == 2 * ENTRIES_PER_SOURCE
+    calls: list[int] = []
+    real = tr.configured_translator
+
+    def counting(source: str, target: str, **kw: Any) -> Any:
+        translator = real(source, target, **kw)
+        inner = translator.translate_batch
+
+        def translate_batch(texts: list[str], src: str, tgt: str) -> list[str]:
+            calls.append(len(texts))
+            return inner(texts, src, tgt)
+
+        translator.translate_batch = translate_batch
+        return translator
+
+    monkeypatch.setattr(tr, "configured_translator", counting)
+    claims = stages.claim_entries(100, statuses=["extracted"])
+    outcome = stages.translate_entries(claims)
+    assert set(outcome.values()) == {"translated"} and len(outcome) == 2 * ENTRIES_PER_SOURCE
+    assert len(calls) == 1 and calls[0] > 2 * ENTRIES_PER_SOURCE  # one pass, all documents
+    for row in Translation.objects.select_related("article"):
+        alone = tr.translate_article(stages.article_document(row.article), "en", "id")
+        assert row.title == alone.doc.title == tiny.reference_translate(
+            row.article.title).strip()
+        assert row.blocks == alone.block_dicts()
+    # a second run (a duplicate task) changes nothing
+    assert stages.claim_entries(100, statuses=["extracted"]) == []
+
+
+def test_worker_without_broker_is_a_clear_error(tmp_path: Path) -> None:
+    warta = WartaEnv(tmp_path)
+    proc = warta.run("worker", check=False, WARTA_BROKER_URL="")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("warta: error: config broker_url:"), proc.stderr
+    assert "WARTA_BROKER_URL" in proc.stderr
+
+
+@pytest.mark.slow
+def test_two_workers_on_redis_survive_kills_and_a_broker_restart(
+        pg_warta: WartaEnv, redis_broker: RedisServer, samples: SampleServer,
+        http_server: LocalHTTPServer, tiny: TinyModel, tmp_path: Path) -> None:
+    total = _prepare(pg_warta, samples, http_server, tiny)
+    cluster = Cluster(pg_warta, redis_broker.url, tmp_path)
+    try:
+        cluster.start()
+        landed = _run_with_chaos(pg_warta, cluster, total, kills=16,
+                                 restart_broker=redis_broker, seed=8)
+        assert landed >= 10, f"only {landed} kills landed before the pipeline finished"
+        _assert_exactly_once(pg_warta, cluster, total)
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.slow
+def test_two_workers_on_rabbitmq_survive_a_kill(
+        pg_warta: WartaEnv, rabbit_broker: str, samples: SampleServer,
+        http_server: LocalHTTPServer, tiny: TinyModel, tmp_path: Path) -> None:
+    total = _prepare(pg_warta, samples, http_server, tiny)
+    cluster = Cluster(pg_warta, rabbit_broker, tmp_path)
+    try:
+        cluster.start()
+        landed = _run_with_chaos(pg_warta, cluster, total, kills=1, restart_broker=None,
+                                 seed=9)
+        assert landed == 1
+        _assert_exactly_once(pg_warta, cluster, total)
+    finally:
+        cluster.stop()
