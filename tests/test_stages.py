@@ -207,3 +207,26 @@ def test_leases_of_dead_processes_are_released(source: Source) -> None:
     Entry.objects.filter(pk=claimed[0]).update(lease_owner=f"{host}:999999999")
     assert stages.reclaim_dead_leases() == 1
     assert stages.claim_entry(claimed[0]) is not None
+
+
+def test_page_gone_but_feed_carries_the_body_publishes_from_the_feed(
+        http_server: LocalHTTPServer, warta_cfg: dict[str, Any]) -> None:
+    body = "".join(f"<p>Paragraph {i} of the full body that the feed itself carries, with "
+                   f"enough words to be an article about the city council.</p>" for i in range(5))
+    http_server.add("/gone", b"gone", status=404)
+    http_server.add("/full.xml", (
+        "<?xml version='1.0'?><rss version='2.0' "
+        "xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel><title>T</title>"
+        f"<link>{http_server.url('/')}</link><description>d</description><item>"
+        f"<title>Council &lt;b&gt;votes&lt;/b&gt; &amp; agrees</title>"
+        f"<link>{http_server.url('/gone')}</link><guid>full-1</guid>"
+        f"<content:encoded><![CDATA[{body}]]></content:encoded></item></channel></rss>"),
+        headers={"Content-Type": "application/rss+xml"})
+    source = Source.objects.create(name="Full", url=http_server.url("/full.xml"))
+    stages.poll_source(source.pk, force=True)
+    _run_all()
+    entry = Entry.objects.get(guid="full-1")
+    assert entry.status == "published", entry.error
+    article = Article.objects.get(entry=entry)
+    assert article.title == "Council votes & agrees"  # plain text: markup never survives
+    assert len([b for b in article.blocks if b["type"] == "p"]) == 5

@@ -209,12 +209,19 @@ def _kill_entry(entry: Entry, reason: str) -> None:
 
 def _wire_body_page(fe: FeedEntry) -> str:
     """A page for the extractor made of a wire item's own (sanitised) body."""
-    title = html_lib.escape(fe.title)
-    lang = html_lib.escape(fe.language or "", quote=True)
-    byline = (f'<p class="byline">By {html_lib.escape(", ".join(fe.authors))}</p>'
-              if fe.authors else "")
+    return body_page(fe.title, fe.content, language=fe.language or "", authors=fe.authors)
+
+
+def body_page(title: str, content_html: str, *, language: str = "",
+              authors: Sequence[str] = ()) -> str:
+    """Wrap a feed's or wire item's sanitised body in a page the extractor can read.
+    ``title`` and ``authors`` are plain text and escaped here."""
+    title = html_lib.escape(title)
+    lang = html_lib.escape(language, quote=True)
+    byline = (f'<p class="byline">By {html_lib.escape(", ".join(authors))}</p>'
+              if authors else "")
     return (f'<html lang="{lang}"><head><title>{title}</title></head><body><article>'
-            f"<h1>{title}</h1>{byline}{fe.content}</article></body></html>")
+            f"<h1>{title}</h1>{byline}{content_html}</article></body></html>")
 
 
 def _decide(source: Source, *, status: int | None, headers: dict[str, str],
@@ -434,16 +441,11 @@ def _fetch_page(entry: Entry, lease: datetime) -> str:
     except FetchError as e:
         if entry.content and (e.status in (401, 402, 403, 404, 410, 451)):
             # the feed carries the full body: publish from it rather than not at all
-            return _advance(entry, lease, S.FETCHED, html=_feed_body_page(entry),
+            return _advance(entry, lease, S.FETCHED, html=body_page(entry.title, entry.content),
                             final_url=entry.url)
         raise
     html = decode_html(page.content, page.encoding)
     return _advance(entry, lease, S.FETCHED, html=html, final_url=page.url)
-
-
-def _feed_body_page(entry: Entry) -> str:
-    return (f"<html><head><title>{entry.title}</title></head><body><article>"
-            f"<h1>{entry.title}</h1>{entry.content}</article></body></html>")
 
 
 def _extract(entry: Entry, lease: datetime) -> str:
