@@ -340,3 +340,12 @@ def test_cli_engine_flag_and_pair_fallback(warta: WartaEnv, libre: FakeLibreTran
     assert bad.returncode == 1
     assert bad.stderr.strip() == ("warta: error: unknown translation engine 'babelfish' "
                                   "(known engines: ctranslate2, libretranslate, deepl, openai)")
+
+
+def test_engine_options_from_config_reach_ctranslate2(tmp_path: Path, store: ModelStore) -> None:
+    t = translator_for_pair("en", "id", config(tmp_path, WARTA_TRANSLATE_MAX_BATCH_SIZE="128",
+                                               WARTA_TRANSLATE_BEAM_SIZE="1"), store=store)
+    assert isinstance(t, FallbackTranslator)
+    (ct2,) = t.translators
+    assert isinstance(ct2, CTranslate2Translator)
+    assert (ct2.max_batch_size, ct2.beam_size) == (128, 1)

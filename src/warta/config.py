@@ -53,6 +53,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "device": (str, "cpu"),
         "compute_type": (str, "int8"),
         "beam_size": (int, 2),
+        "max_batch_size": (int, 32),
         "inter_threads": (int, 1),
         "intra_threads": (int, 0),
         "missing_model": (str, "wait"),
@@ -92,6 +93,22 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "batch_size": (int, 16),
         "max_chars": (int, 4000),
     },
+    "email": {
+        "host": (str, "localhost"),
+        "port": (int, 25),
+        "user": (str, ""),
+        "password": (str, ""),
+        "password_file": (str, ""),
+        "from": (str, "Warta <noreply@localhost>"),
+        "tls": (bool, False),
+        "timeout": (float, 30.0),
+    },
+    "newsletter": {
+        "batch_size": (int, 100),
+        "rate_limit": (float, 0.0),
+        "confirm_hours": (int, 72),
+        "subscribe_limit": (int, 10),
+    },
     "pipeline": {
         "workers": (int, 2),
         "lease_seconds": (int, 300),
@@ -105,7 +122,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "translate.missing_model": ("wait", "publish_untranslated"),
     "translate.device": ("cpu", "cuda", "auto"),
 }
-SECRET_KEYS = {"secret_key", "database_url", "broker_url", "api_key"}
+SECRET_KEYS = {"secret_key", "database_url", "broker_url", "api_key", "password"}
 TRANSLATE_ENGINES = ("ctranslate2", "libretranslate", "deepl", "openai")
 
 
@@ -258,8 +275,9 @@ def load_config(
 
 
 def _read_key_files(values: dict[str, Any]) -> None:
-    """``x.api_key_file`` fills ``x.api_key`` when that is not set directly."""
-    for dotted in [k for k in values if k.endswith(".api_key_file")]:
+    """``x.api_key_file`` (and ``email.password_file``) fills ``x.api_key`` (and
+    ``email.password``) when that is not set directly."""
+    for dotted in [k for k in values if k.endswith((".api_key_file", ".password_file"))]:
         target = dotted.removesuffix("_file")
         if values[dotted] and not values.get(target):
             try:

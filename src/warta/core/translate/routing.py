@@ -29,7 +29,8 @@ from warta.core.translate.models import ModelStore
 
 log = logging.getLogger("warta.translate")
 
-CT2_KEYS = ("device", "compute_type", "beam_size", "inter_threads", "intra_threads")
+CT2_KEYS = ("device", "compute_type", "beam_size", "inter_threads", "intra_threads",
+            "max_batch_size")
 
 
 def _unique(items: Sequence[str]) -> list[str]:
