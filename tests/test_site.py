@@ -414,12 +414,14 @@ def test_untranslated_post_shows_notice_and_english_lang(client: Client):
 
 
 @pytest.mark.django_db
-def test_subscribe_page_points_to_rss_without_a_fake_form(client: Client):
+def test_subscribe_page_has_the_newsletter_form_and_the_rss_link(client: Client):
     response = client.get("/berlangganan/")
     assert response.status_code == 200
     doc = parse(response)
-    # the page's own content: the header's search form is not a subscription form
-    assert not sel(doc, "main form") and not sel(doc, "main input")
+    # the newsletter form (warta.reader; tests/test_newsletter.py) and the feed
+    (form,) = doc.xpath("//main//form[@method='post']")
+    assert form.get("action") == "/berlangganan/daftar/"
+    assert form.xpath(".//input[@type='email']")
     assert sel(doc, "main a[href='/rss.xml']")
 
 
@@ -507,3 +509,9 @@ def test_readers_accept_language_does_not_switch_the_site_language(client: Clien
     doc = parse(response)
     assert doc.get("lang") == "id"
     assert "Baca artikel asli" in text_of(sel(doc, "footer.syndication")[0])
+
+
+def test_favicon_is_linked_and_favicon_ico_redirects_to_it(client: Client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("site/favicon.svg")
+    assert client.get(response["Location"]).status_code == 200

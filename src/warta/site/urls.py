@@ -1,11 +1,15 @@
 """Public URLs (Indonesian paths). Names are used by models' get_absolute_url and the CLI."""
 
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from warta.site import feeds, search_page, sitemaps, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # crawlers and feed readers ask for /favicon.ico whatever the page's <link rel="icon">
+    path("favicon.ico", RedirectView.as_view(url=static("site/favicon.svg"), permanent=True)),
     path("berita/<slug:slug>/", views.article, name="article"),
     path("kategori/<slug:slug>/", views.category, name="category"),
     path("rss.xml", feeds.PostsFeed(), name="feed"),
