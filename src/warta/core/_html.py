@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -81,13 +81,18 @@ def canonical_link(tree: HtmlElement, url: str) -> str:
 
 def json_ld_articles(tree: HtmlElement) -> list[dict[str, Any]]:
     """Every JSON-LD object on the page that has a headline or datePublished."""
+    return [o for o in json_ld_items(tree) if "headline" in o or "datePublished" in o]
+
+
+def json_ld_items(tree: HtmlElement) -> list[dict[str, Any]]:
+    """Every JSON-LD object on the page (``@graph`` members included); bad JSON skipped."""
     found: list[dict[str, Any]] = []
     for script in tree.iterfind(".//script[@type='application/ld+json']"):
         try:
             data = json.loads(script.text or "")
         except ValueError:
             continue
-        found.extend(o for o in _walk_ld(data) if "headline" in o or "datePublished" in o)
+        found.extend(_walk_ld(data))
     return found
 
 
@@ -146,6 +151,12 @@ _CREDIT_PATTERNS = (
         r"\s*(?:[—–]|-{1,2})\s*"
         r"(?P<credit>[A-Z][\w.&' ]{0,30}\bPhotos?\b(?:/[\w.' \-]{1,40})?)\.?\s*$"
     ),
+    # "... on Saturday. Image by Harbour Daily", "Photo courtesy of the family"
+    re.compile(
+        r"(?<=[.!?])\s*(?:photo|image|picture|pic|foto)s?\s+(?:by|courtesy(?:\s+of)?)\s+"
+        r"(?P<credit>[^.]{1,60})\.?\s*$",
+        re.I,
+    ),
 )
 _FILE_PHOTO = re.compile(r"\(?\b(?:file\s+(?:photo|picture|image|pic)|file)\b\)?\s*[:.]?", re.I)
 _CREDIT_CLASSES = ("credit", "copyright", "byline", "source", "author")
@@ -170,24 +181,35 @@ def mark_file_photo(caption: str) -> str:
     return f"{stripped} (File)" if stripped else "(File)"
 
 
-def collect_figures(tree: HtmlElement, base: str) -> dict[str, Figure]:
-    """Captioned images of the source page by absolute src: ``<figure>`` + ``<figcaption>``
-    and an ``<img>`` followed by an element whose class names a caption."""
+def collect_figures(tree: HtmlElement, base: str,
+                    captions: Sequence[HtmlElement] = ()) -> dict[str, Figure]:
+    """Captioned images of the source page by absolute src: first ``captions`` (elements a
+    source's rules name; each captions the first image in it, its parent or grandparent),
+    then ``<figure>`` + ``<figcaption>`` and an ``<img>`` near an element whose class names a
+    caption. The first caption found for an image wins."""
     figures: dict[str, Figure] = {}
+    for cap in captions:
+        _add_nearby_figure(figures, cap, base)
     for fig in tree.iter("figure"):
         img = next(fig.iter("img"), None)
         cap = next(fig.iter("figcaption"), None)
         if img is not None:
             _add_figure(figures, img, cap, base)
     for cap in tree.xpath(".//*[contains(@class, 'caption') and not(self::figcaption)]"):
-        holder = cap.getparent()
-        for _ in range(2):
-            img = next(holder.iter("img"), None) if holder is not None else None
-            if img is not None:
-                _add_figure(figures, img, cap, base)
-                break
-            holder = holder.getparent() if holder is not None else None
+        _add_nearby_figure(figures, cap, base, cap.getparent())
     return figures
+
+
+def _add_nearby_figure(figures: dict[str, Figure], cap: HtmlElement, base: str,
+                       holder: HtmlElement | None = None) -> None:
+    """Caption the first image inside ``holder`` (default: ``cap`` itself) or its parent."""
+    holder = cap if holder is None else holder
+    for _ in range(3 if holder is cap else 2):
+        img = next(holder.iter("img"), None) if holder is not None else None
+        if img is not None:
+            _add_figure(figures, img, cap, base)
+            return
+        holder = holder.getparent() if holder is not None else None
 
 
 def image_src(img: HtmlElement, base: str) -> str:

@@ -2,9 +2,11 @@
 
 trafilatura's XML body (paragraphs, ``quote``, ``head``, ``list``, ``graphic``, inline
 ``ref``) becomes ordered typed blocks; captions and credits come from the source page's
-figures; "Also Read" boxes, share/follow/newsletter lines and credit-only paragraphs are
-dropped; the syndication line ("...published from a syndicated feed.") moves to
-``Document.syndication_note``; the first paragraph's dateline moves to ``Document.dateline``.
+figures; boilerplate ("Also Read" boxes, share/newsletter/paywall lines, "Related" and
+"Most viewed" link runs, reader comments: ``_junk``) is dropped; the syndication line
+("...published from a syndicated feed.") moves to ``Document.syndication_note``; the first
+paragraph's dateline moves to ``Document.dateline``. Pages that are not articles (``_pagetype``)
+raise ``ExtractError``. A source's ``ExtractRules`` (CSS overrides) apply first.
 Pure: no I/O.
 """
 
@@ -18,81 +20,67 @@ from typing import Any
 
 import trafilatura
 from lxml import etree
+from trafilatura.metadata import extract_metadata
 
-from warta.core import _html
+from warta.core import _html, _junk, _pagetype
 from warta.core._html import Figure, HtmlElement, clean_text, safe_url
 from warta.core.dateline import split_dateline
 from warta.core.document import Block, BlockType, Document, Image, Link
 from warta.core.errors import ExtractError
+from warta.core.extract_rules import ExtractRules, body_only, remove_matches, select
+from warta.core.language import identify_language
 
-_TEXT_TYPES = ("p", "quote", "h2", "h3", "li")
-_MIN_PARAGRAPHS = 2
-_MIN_CHARS = 250
-_MAX_LINK_SHARE = 0.5
-_FEW_PARAGRAPHS = 3  # with a page mostly of links, fewer paragraphs than this is a section front
-
-_JUNK_PREFIX = re.compile(
-    r"^(?:also read|read also|read more|more from|read|baca juga|see also|also see|related"
-    r"(?: stories| articles| news)?|recommended|also watch|watch|must read|don't miss)\s*[:|\-–—»]",
-    re.I,
-)
-_JUNK_LINE = re.compile(
-    r"^(?:(?:also read|read more|baca juga|related stories|share(?: this(?: article| story)?)?"
-    r"|advertisement|story continues below(?: this ad)?|click here.*)\s*[:.]?"
-    r"|follow (?:us|\w+) on .*|(?:share|tweet|post) (?:on|to|via) .*"
-    r"|.*\b(?:subscribe|sign up|signup)\b.*\bnewsletter\b.*"
-    r"|.*\bnewsletter\b.*\b(?:subscribe|sign up)\b.*"
-    r"|track latest news live on .*|scroll to continue with content"
-    r"|(?:representational|representative|file) (?:image|photo)\.?"
-    r"|\(?(?:photo|image|picture|foto)(?: credits?)?\s*:\s*[^.]{1,60}\)?)$",
-    re.I,
-)
-_JUNK_MAX_CHARS = 300
 # Markup that arrived escaped (double-encoded feeds): block text must hold no HTML.
 _TAG_LIKE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,300})?/?>")
-_SYNDICATION = re.compile(
-    r"^\(?(?:except for the headline, )?this story has not been edited by .{1,60}? staff and is"
-    r" (?:auto-generated|published) from a syndicated feed\.?\)?$",
-    re.I,
-)
-_ERROR_TITLE = re.compile(r"\b(?:404|410|page not found|not found|error|no longer available)\b",
-                          re.I)
 _PUBLISHED_META = ("article:published_time", "og:published_time", "datePublished",
                    "publishdate", "pubdate", "publish-date", "parsely-pub-date",
                    "sailthru.date", "dc.date.issued", "DC.date.issued", "date")
 
 
-def extract_article(html: str | bytes, url: str, *, encoding: str | None = None) -> Document:
+def extract_article(html: str | bytes, url: str, *, encoding: str | None = None,
+                    rules: ExtractRules | None = None) -> Document:
     """Extract the article on ``html`` (served at ``url``) into a ``Document``.
 
     Bytes are decoded by ``encoding`` if given, else BOM, ``<meta charset>``, UTF-8, then a
     detector. ``published`` is timezone-aware; a page that gives a naive time (or only a
-    date) is read as UTC. ``image`` is the lead photo; when it opens the body it is not
-    repeated as a block. Links and image sources are absolute http(s) URLs only.
+    date) is read as UTC. ``language`` is the page's declared language, else the one
+    identified from the text ("" when unsure). ``image`` is the lead photo; when it opens the
+    body it is not repeated as a block. Links and image sources are absolute http(s) URLs.
+
+    ``rules`` (a source's CSS overrides, see ``ExtractRules``) are applied first: matching
+    junk is removed, the body is read from the body selector's elements only (the whole page
+    when it matches nothing), and the title/caption selectors win over what is found.
 
     Raises ``ExtractError(url, reason)`` when the page is not an article: no/too little text,
-    an error page, or a page of link lists. Deterministic and side-effect free.
+    an error page, a page of link lists, a video page or a paywall stub. Deterministic and
+    side-effect free.
     """
     text = _html.decode_html(html, encoding) if isinstance(html, bytes) else html
     tree = _parse(text, url)
+    rules = rules or ExtractRules()
+    remove_matches(tree, rules.remove_selectors)
+    body_tree = body_only(tree, rules.body_selector) if rules.body_selector else None
     result = trafilatura.bare_extraction(
-        copy.deepcopy(tree), url=url, include_comments=False, include_formatting=True,
-        include_links=True, include_images=True, include_tables=True, with_metadata=True,
-        favor_precision=True,
+        copy.deepcopy(body_tree if body_tree is not None else tree), url=url,
+        include_comments=False, include_formatting=True, include_links=True,
+        include_images=True, include_tables=True, with_metadata=True,
+        favor_precision=body_tree is None, favor_recall=body_tree is not None,
     )
-    title = _title(tree, result)
+    meta = result if body_tree is None else extract_metadata(copy.deepcopy(tree), url)
+    title = _rule_text(tree, rules.title_selector) or _title(tree, meta)
     body = getattr(result, "body", None) if result is not None else None
-    figures = _html.collect_figures(tree, url)
+    figures = _html.collect_figures(tree, url, select(tree, rules.caption_selector))
     blocks = list(_blocks(body, figures, url, title)) if body is not None else []
-    blocks, note = _drop_junk(blocks, figures)
-    _check_article(blocks, tree, title, url)
+    paywall = _pagetype.has_paywall_line(blocks)
+    blocks, note = _junk.drop_junk(blocks, figures)
+    _pagetype.check_article(blocks, tree, title, url, paywall)
     dateline, blocks = _take_dateline(blocks)
     image, blocks = _lead_image(blocks, tree, figures, url)
     return Document(
         url=url, title=title, blocks=blocks, canonical_url=_html.canonical_link(tree, url),
-        byline=_byline(tree, result), published=_published(tree, result),
-        language=_html.page_language(tree) or str(getattr(result, "language", "") or ""),
-        dateline=dateline, image=image, syndication_note=note,
+        byline=_byline(tree, meta), published=_published(tree, meta),
+        language=_language(tree, meta, blocks), dateline=dateline, image=image,
+        syndication_note=note,
     )
 
 
@@ -207,56 +195,6 @@ def _pieces(el: Any, base: str) -> Iterator[tuple[str, str]]:
 
 # --- clean-up -----------------------------------------------------------------------------
 
-def _drop_junk(blocks: list[Block], figures: dict[str, Figure]) -> tuple[list[Block], str]:
-    """Remove boilerplate lines; return the kept blocks and the syndication note."""
-    captions = {f.caption for f in figures.values() if f.caption}
-    captions |= {b.text for b in blocks if b.type == "img" and b.text}
-    kept: list[Block] = []
-    note = ""
-    for block in blocks:
-        if block.type != "img" and _SYNDICATION.match(block.text):
-            note = note or block.text
-        elif block.type in ("p", "li", "h2", "h3") and (
-            block.text in captions or _is_junk(block)
-        ):
-            continue
-        else:
-            kept.append(block)
-    return kept, note
-
-
-def _is_junk(block: Block) -> bool:
-    if len(block.text) > _JUNK_MAX_CHARS:
-        return False
-    return bool(_JUNK_PREFIX.match(block.text) or _JUNK_LINE.match(block.text))
-
-
-def _check_article(blocks: list[Block], tree: HtmlElement, title: str, url: str) -> None:
-    text_blocks = [b for b in blocks if b.type in _TEXT_TYPES]
-    chars = sum(len(b.text) for b in text_blocks)
-    paragraphs = sum(1 for b in text_blocks if b.type in ("p", "quote"))
-    if paragraphs < _MIN_PARAGRAPHS and chars < _MIN_CHARS:
-        page_title = clean_text(tree.findtext(".//title"))
-        if _ERROR_TITLE.search(page_title) or _ERROR_TITLE.search(title):
-            raise ExtractError(url, f"page looks like an error page (\"{page_title[:80]}\")")
-        if _page_link_share(tree) > _MAX_LINK_SHARE:
-            raise ExtractError(url, "page looks like a list of links, not an article")
-        raise ExtractError(url, "no article text found")
-    linked = sum(len(link.text) for b in text_blocks for link in b.links)
-    few_paragraphs = paragraphs < _FEW_PARAGRAPHS and _page_link_share(tree) > _MAX_LINK_SHARE
-    if few_paragraphs or linked > _MAX_LINK_SHARE * chars:
-        raise ExtractError(url, "page looks like a list of links, not an article")
-
-
-def _page_link_share(tree: HtmlElement) -> float:
-    body = tree.find(".//body")
-    if body is None:
-        return 0.0
-    total = len(clean_text(body.text_content()))
-    linked = sum(len(clean_text(a.text_content())) for a in body.iter("a"))
-    return linked / total if total else 0.0
-
-
 def _take_dateline(blocks: list[Block]) -> tuple[str, list[Block]]:
     for i, block in enumerate(blocks):
         if block.type != "p":
@@ -295,6 +233,18 @@ def _lead_image(blocks: list[Block], tree: HtmlElement, figures: dict[str, Figur
 
 
 # --- metadata -----------------------------------------------------------------------------
+
+def _rule_text(tree: HtmlElement, selector: str) -> str:
+    found = select(tree, selector)
+    return _html.element_text(found[0]) if found else ""
+
+
+def _language(tree: HtmlElement, result: Any, blocks: list[Block]) -> str:
+    declared = _html.page_language(tree) or str(getattr(result, "language", "") or "")
+    if declared:
+        return declared
+    return identify_language("\n".join(b.text for b in blocks if b.type in ("p", "quote")))
+
 
 def _title(tree: HtmlElement, result: Any) -> str:
     title = clean_text(getattr(result, "title", "") or "")

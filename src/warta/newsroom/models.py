@@ -26,6 +26,21 @@ def validate_source_url(value: str) -> None:
     URLValidator(schemes=["http", "https"])(value)
 
 
+def validate_extract_rules(value: object) -> None:
+    """Source.extract_rules must build an ExtractRules (known keys, valid CSS selectors)."""
+    from django.core.exceptions import ValidationError
+
+    from warta.core.errors import ConfigError
+    from warta.core.extract_rules import ExtractRules
+
+    if not isinstance(value, dict):
+        raise ValidationError("extraction rules are a JSON object")
+    try:
+        ExtractRules.from_dict(value)
+    except (ConfigError, TypeError) as e:
+        raise ValidationError(str(e)) from e
+
+
 class Source(models.Model):
     FORMATS = [("auto", "auto"), ("rss", "RSS"), ("atom", "Atom"), ("json", "JSON Feed"),
                ("ninjs", "ninjs (IPTC JSON)"), ("newsml", "NewsML-G2 / NITF"),
@@ -50,6 +65,11 @@ class Source(models.Model):
     next_poll_reason = models.CharField(max_length=300, blank=True, default="")
     folder_seen = models.JSONField(default=dict, blank=True,
                                    help_text="drop folder: file name → mtime:size read")
+    extract_rules = models.JSONField(
+        default=dict, blank=True, validators=[validate_extract_rules],
+        help_text="CSS selectors for when generic extraction fails on this site, e.g. "
+                  '{"body_selector": "div.story", "remove_selectors": [".promo"], '
+                  '"caption_selector": ".credit-caption", "title_selector": "h1"}')
 
     etag = models.CharField(max_length=500, blank=True, default="")
     last_modified = models.CharField(max_length=100, blank=True, default="")

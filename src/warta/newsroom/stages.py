@@ -449,8 +449,13 @@ def _fetch_page(entry: Entry, lease: datetime) -> str:
 
 
 def _extract(entry: Entry, lease: datetime) -> str:
+    """A source's bad ``extract_rules`` raise ConfigError: recorded and retried, since an
+    operator fixing the rules makes the retry succeed."""
+    from warta.core.extract_rules import ExtractRules
+
+    rules = ExtractRules.from_dict(entry.source.extract_rules)
     try:
-        doc = extract_article(entry.html, entry.final_url or entry.url)
+        doc = extract_article(entry.html, entry.final_url or entry.url, rules=rules)
     except ExtractError as e:
         return _record_entry_error(entry, lease, e, permanent=True)
     doc = _fill_from_feed(doc, entry)
