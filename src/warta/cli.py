@@ -322,6 +322,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from warta.core.extract import extract_article
     from warta.core.fetch import fetch_url
 
+    rules = _extract_rules(args)
     failures = 0
     for target in args.inputs:
         try:
@@ -333,7 +334,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 if not path.is_file():
                     raise CommandError(f"no such file: {target}")
                 html, url = decode_html(path.read_bytes()), path.resolve().as_uri()
-            doc = extract_article(html, url)
+            doc = extract_article(html, url, rules=rules)
         except WartaError as e:
             failures += 1
             print(f"warta: error: {target}: {e}", file=sys.stderr)
@@ -345,6 +346,31 @@ def cmd_extract(args: argparse.Namespace) -> int:
         else:
             _print_json(doc.to_dict())
     return 1 if failures else 0
+
+
+def _extract_rules(args: argparse.Namespace) -> Any:
+    """``--rules JSON`` (tried without saving) wins over the rules stored on ``--source``."""
+    from warta.core.extract_rules import ExtractRules
+
+    if args.rules is not None:
+        try:
+            data = json.loads(args.rules)
+        except ValueError as e:
+            raise CommandError(f"--rules is not valid JSON: {e}") from e
+        if not isinstance(data, dict):
+            raise CommandError("--rules must be a JSON object, e.g. '{\"body_selector\": "
+                               "\"div.story\"}'")
+        return ExtractRules.from_dict(data)
+    if args.source is None:
+        return None
+    _setup_django()
+    _migrate()
+    from warta.newsroom.models import Source
+
+    source = Source.objects.filter(pk=args.source).first()
+    if source is None:
+        raise CommandError(f"no source with id {args.source}")
+    return ExtractRules.from_dict(source.extract_rules)
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
@@ -462,6 +488,38 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_newsletter_send(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    from warta.reader.newsletter import send_newsletter
+
+    report = send_newsletter(args.frequency)
+    print(f"newsletter {args.frequency}: issues {report.issues or '-'}, sent {report.sent}, "
+          f"failed {report.failed}, nothing to send {report.empty}, "
+          f"unsubscribed meanwhile {report.cancelled}")
+    return 0
+
+
+def cmd_subscribers(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    from warta.reader.models import Subscriber
+    from warta.reader.subscriptions import delete_subscriber, export_subscriber
+
+    if args.subscribers_cmd == "delete":
+        if not delete_subscriber(args.email):
+            raise CommandError(f"no subscriber {args.email}")
+        print(f"deleted {args.email} and its send history")
+        return 0
+    subscribers = Subscriber.objects.all()
+    if args.email:
+        subscribers = subscribers.filter(email=args.email.strip().lower())
+        if not subscribers.exists():
+            raise CommandError(f"no subscriber {args.email}")
+    _print_json([export_subscriber(s) for s in subscribers])
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from warta.demo.run import run_demo
 
@@ -547,6 +605,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex = add("extract", cmd_extract, "article(s) as JSON, one object per line with --jsonl")
     ex.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     ex.add_argument("--jsonl", action="store_true")
+    ex.add_argument("--source", type=int, metavar="ID",
+                    help="apply this source's extraction rules (CSS selector overrides)")
+    ex.add_argument("--rules", metavar="JSON",
+                    help='try rules without saving them, e.g. \'{"body_selector": '
+                         '"div.story", "remove_selectors": [".promo"]}\'')
 
     tr = add("translate", cmd_translate, "translate text or article JSON")
     tr.add_argument("file", nargs="?", metavar="FILE|-")
@@ -579,6 +642,18 @@ def build_parser() -> argparse.ArgumentParser:
     ae = add("export", cmd_audit_export, "audit events as JSON lines, oldest first", au_sub)
     ae.add_argument("--since", metavar="DATE", help="from this day (site time zone) or time")
     ae.add_argument("--until", metavar="DATE", help="before this day or time")
+
+    nl = sub.add_parser("newsletter", help="the e-mail newsletter")
+    nl_sub = nl.add_subparsers(dest="newsletter_cmd", required=True)
+    add("send", cmd_newsletter_send, "finish unfinished issues, then send the next one "
+        "(resumable: nothing is sent twice)", nl_sub) \
+        .add_argument("--frequency", choices=["instant", "daily", "weekly"], default="daily")
+    sb = sub.add_parser("subscribers", help="newsletter subscribers (privacy requests)")
+    sb_sub = sb.add_subparsers(dest="subscribers_cmd", required=True)
+    add("export", cmd_subscribers, "everything stored about subscribers, as JSON", sb_sub) \
+        .add_argument("email", nargs="?", help="only this subscriber")
+    add("delete", cmd_subscribers, "delete a subscriber and its history", sb_sub) \
+        .add_argument("email")
 
     de = add("demo", cmd_demo, "bundled sample sources, whole pipeline, site on :8000")
     de.add_argument("--host", default="127.0.0.1")

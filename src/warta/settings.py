@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "axes",
     "warta.newsroom",
     "warta.site",
+    "warta.reader",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# ---- mail (newsletter; docs/config.md [email]) ----
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = WARTA["email.host"]
+EMAIL_PORT = WARTA["email.port"]
+EMAIL_HOST_USER = WARTA["email.user"]
+EMAIL_HOST_PASSWORD = WARTA["email.password"]
+EMAIL_USE_TLS = WARTA["email.tls"]
+EMAIL_TIMEOUT = WARTA["email.timeout"]
+DEFAULT_FROM_EMAIL = WARTA["email.from"]
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
