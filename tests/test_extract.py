@@ -1,19 +1,18 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.golden import assert_golden
 from warta.core import _html
 from warta.core.document import Document
 from warta.core.errors import ExtractError
 from warta.core.extract import extract_article
 
 PAGES = Path(__file__).parent / "data" / "pages"
-REGEN = os.environ.get("WARTA_REGEN") == "1"
 
 # page stem -> the URL it was "served" at
 ARTICLES = {
@@ -30,11 +29,7 @@ def extract_page(stem: str) -> Document:
 @pytest.mark.parametrize("stem", sorted(ARTICLES))
 def test_extract_matches_golden_json(stem: str) -> None:
     """Golden files: regenerate with WARTA_REGEN=1 and review the diff."""
-    got = extract_page(stem).to_dict()
-    expected_file = PAGES / f"{stem}.expected.json"
-    if REGEN or not expected_file.exists():
-        expected_file.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    assert got == json.loads(expected_file.read_text("utf-8"))
+    assert_golden(extract_page(stem).to_dict(), PAGES / f"{stem}.expected.json")
 
 
 @pytest.fixture(scope="module")

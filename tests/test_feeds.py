@@ -3,14 +3,13 @@ files; regenerate with WARTA_REGEN=1 and review the diff), plus targeted behavio
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.golden import assert_golden
 from warta.core.errors import FeedParseError
 from warta.core.feeds import (
     FeedImage,
@@ -42,12 +41,7 @@ def _outcome(path: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_golden(path: Path) -> None:
-    expected_path = path.with_name(path.stem + ".expected.json")
-    got = _outcome(path)
-    if os.environ.get("WARTA_REGEN"):
-        text = json.dumps(got, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-        expected_path.write_text(text, encoding="utf-8")
-    assert got == json.loads(expected_path.read_text(encoding="utf-8"))
+    assert_golden(_outcome(path), path.with_name(path.stem + ".expected.json"))
 
 
 def test_rss_content_media_categories_and_relative_links() -> None:
