@@ -81,8 +81,9 @@ class WartaEnv:
         if self.pg_db:
             import psycopg
 
-            with psycopg.connect(self.database_url) as conn:
-                return list(conn.execute(sql).fetchall())
+            with psycopg.connect(self.database_url) as conn:  # commits on leaving
+                cursor = conn.execute(sql)
+                return list(cursor.fetchall()) if cursor.description else []
         with sqlite3.connect(self.data_dir / "warta.sqlite3", timeout=30) as conn:
             return list(conn.execute(sql).fetchall())
 
