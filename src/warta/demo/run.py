@@ -49,9 +49,10 @@ def _ensure_model(cfg: Any) -> bool:
         configured_translator(src, tgt, cfg=cfg)
         return True
     except (ModelInstallError, ModelNotInstalledError) as e:
-        _say(f"no {pair} model could be installed ({e}). Stories will be published marked "
-             f"'awaiting translation'. Install one with `warta models install {pair}` "
-             f"(or `--from FILE` offline), then run `make demo` again.")
+        reason = str(e).split(";")[0]  # the install hint follows, said once below
+        _say(f"no {pair} model could be installed ({reason}). Stories are published marked "
+             f"'awaiting translation'; install a model with `warta models install {pair}` "
+             f"(offline: `--from FILE`), then run `make demo` again.")
         return False
 
 
