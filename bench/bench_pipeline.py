@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 N_ENTRIES = int(os.environ.get("BENCH_ENTRIES", "60"))
+# A real source answers in tens to hundreds of milliseconds; the local server in ~0.
+LATENCY = float(os.environ.get("BENCH_LATENCY_MS", "150")) / 1000
 
 
 def _setup(tmp: Path) -> None:
@@ -37,11 +39,16 @@ def _serve_pages(server, n: int) -> str:  # type: ignore[no-untyped-def]
                     for i in range(8))
     items = []
     for i in range(n):
-        server.add(f"/a/{i}", f"<html><head><title>Story {i}</title></head><body><article>"
-                   f"<h1>Story {i} on the city budget</h1><p>JAKARTA, Indonesia: Story {i} "
-                   f"opens here.</p>{paras}<blockquote><p>“Quote {i},” he said.</p>"
-                   f"</blockquote></article></body></html>",
-                   headers={"Content-Type": "text/html; charset=utf-8"})
+        page = (f"<html><head><title>Story {i}</title></head><body><article>"
+                f"<h1>Story {i} on the city budget</h1><p>JAKARTA, Indonesia: Story {i} "
+                f"opens here.</p>{paras}<blockquote><p>“Quote {i},” he said.</p>"
+                f"</blockquote></article></body></html>").encode()
+
+        def slow(_req, page=page):  # type: ignore[no-untyped-def]
+            time.sleep(LATENCY)
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, page
+
+        server.add(f"/a/{i}", handler=slow)
         items.append(f"<item><title>Story {i}</title><link>{server.url(f'/a/{i}')}</link>"
                      f"<guid>g{i}</guid></item>")
     return server.add("/feed.xml", "<?xml version='1.0'?><rss version='2.0'><channel>"
@@ -91,8 +98,8 @@ def main() -> None:
     finally:
         server.stop()
     print(f"pipeline benchmark: {N_ENTRIES} entries (fetch, extract, translate, publish), "
-          f"SQLite WAL, tiny CT2 model; {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+          f"pages answer after {LATENCY * 1000:.0f} ms, SQLite WAL, tiny CT2 model; "
+          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"{'mode':<28}{'seconds':>10}{'entries/s':>12}{'ratio':>8}")
     print(f"{'1 worker (baseline)':<28}{base:>10.2f}{N_ENTRIES / base:>12.1f}{1.0:>8.2f}")
     print(f"{f'{workers} workers (default)':<28}{ours:>10.2f}{N_ENTRIES / ours:>12.1f}"
