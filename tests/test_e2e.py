@@ -161,7 +161,6 @@ def test_sigkill_midway_then_restart_publishes_every_entry_exactly_once(
         if _published(warta) == total:
             break
     assert kills_midway >= 1, "the pipeline finished before any kill: the test proved nothing"
-    assert _published(warta) < total or kills_midway >= 1
     warta.run("process", "--until-idle")
     entries = warta.json("entries")
     assert [e["status"] for e in entries] == ["published"] * total
