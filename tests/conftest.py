@@ -3,12 +3,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.cli import WartaEnv
 from tests.support.httpserver import LocalHTTPServer
 from tests.support.tinymodel import TinyModel, session_tiny_model
+from warta.demo.server import SampleServer, serve_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -49,3 +51,36 @@ def warta(tmp_path: Path) -> Iterator[WartaEnv]:
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
     """The tiny real en→id CTranslate2 model, built once per session."""
     return session_tiny_model(tmp_path_factory)
+
+
+@pytest.fixture
+def samples() -> Iterator[SampleServer]:
+    """The bundled demo sources served on a free local port."""
+    server = serve_samples(port=0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def warta_cfg(tmp_path: Path, tiny: TinyModel) -> Iterator[dict[str, Any]]:
+    """settings.WARTA pointed at a models dir holding the tiny model (restored afterwards)."""
+    from django.conf import settings
+
+    from warta.core.translate.engines import clear_cache
+
+    values = settings.WARTA.values
+    saved = dict(values)
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "en-id").symlink_to(tiny.package_dir)
+    values.update({"translate.models_dir": str(models), "pipeline.retry_base": 60,
+                   "translate.missing_model": "wait"})
+    clear_cache()
+    try:
+        yield values
+    finally:
+        values.clear()
+        values.update(saved)
+        clear_cache()

@@ -34,7 +34,7 @@ from tests.conftest import IN_CI
 from tests.support.cli import WartaEnv, free_port
 from tests.support.httpserver import LocalHTTPServer
 from tests.support.tinymodel import TinyModel
-from warta.demo.server import SampleServer, serve_samples
+from warta.demo.server import SampleServer
 from warta.demo.stories import ALL_STORIES
 from warta.newsroom import stages
 from warta.newsroom import translation as tr
@@ -172,15 +172,6 @@ def rabbit_broker() -> Iterator[str]:
         subprocess.run([str(ctl), "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
-@pytest.fixture
-def samples() -> Iterator[SampleServer]:
-    server = serve_samples(port=0)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 # ---------------------------------------------------------------- the pipeline
 
 def _page(title: str, n: int) -> str:
@@ -314,28 +305,6 @@ def _assert_exactly_once(warta: WartaEnv, cluster: Cluster, total: int) -> None:
 
 # ---------------------------------------------------------------- tests
 
-@pytest.fixture
-def tiny_cfg(tmp_path: Path, tiny: TinyModel) -> Iterator[dict[str, Any]]:
-    """settings.WARTA with a models dir holding the tiny model (restored afterwards)."""
-    from django.conf import settings
-
-    from warta.core.translate.engines import clear_cache
-
-    values = settings.WARTA.values
-    saved = dict(values)
-    models = tmp_path / "models"
-    models.mkdir()
-    os.symlink(tiny.package_dir, models / "en-id")
-    values.update({"translate.models_dir": str(models), "translate.missing_model": "wait"})
-    clear_cache()
-    try:
-        yield values
-    finally:
-        values.clear()
-        values.update(saved)
-        clear_cache()
-
-
 @pytest.mark.dbmatrix
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_never_hand_out_a_row_twice() -> None:
@@ -413,7 +382,7 @@ def test_an_entry_that_keeps_killing_its_worker_is_parked_as_failed() -> None:
 @pytest.mark.dbmatrix
 @pytest.mark.django_db
 def test_translate_entries_sends_several_articles_in_one_engine_batch(
-        http_server: LocalHTTPServer, tiny_cfg: dict[str, Any], tiny: TinyModel,
+        http_server: LocalHTTPServer, warta_cfg: dict[str, Any], tiny: TinyModel,
         monkeypatch: pytest.MonkeyPatch) -> None:
     feeds = _generated_feeds(http_server)[:2]
     for url in feeds:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import signal
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,21 +17,12 @@ from lxml import html as lxml_html
 
 from tests.support.cli import WartaEnv, free_port
 from tests.support.tinymodel import TinyModel
-from warta.demo.server import SampleServer, serve_samples
+from warta.demo.server import SampleServer
 from warta.demo.stories import ALL_STORIES, SAME_EVENT
 
 pytestmark = [pytest.mark.dbmatrix, pytest.mark.slow]
 REFERENCE = "moscow-summit-14-nations-pledge-4-5-billion-methane-leaks-7023118"
 
-
-
-@pytest.fixture
-def samples() -> Iterator[SampleServer]:
-    server = serve_samples(port=0)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 

@@ -3,14 +3,11 @@ and a real local HTTP server: idempotency, errors on the row, back-off, leases."
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from tests.support.httpserver import LocalHTTPServer
@@ -42,25 +39,6 @@ def _feed(server: LocalHTTPServer, slugs: list[str]) -> str:
     return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
             f"<link>{server.url('/')}</link><description>d</description>{items}</channel></rss>")
 
-
-
-@pytest.fixture
-def warta_cfg(tmp_path: Path, tiny: TinyModel) -> Iterator[dict[str, Any]]:
-    """Point settings.WARTA at a models dir holding the tiny model; fast retries."""
-    values = settings.WARTA.values
-    saved = dict(values)
-    models = tmp_path / "models"
-    models.mkdir()
-    os.symlink(tiny.package_dir, models / "en-id")
-    values.update({"translate.models_dir": str(models), "pipeline.retry_base": 60,
-                   "translate.missing_model": "wait"})
-    clear_cache()
-    try:
-        yield values
-    finally:
-        values.clear()
-        values.update(saved)
-        clear_cache()
 
 
 @pytest.fixture

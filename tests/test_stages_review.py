@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_stages import _run_all, source, warta_cfg  # noqa: F401  (fixtures)
+from tests.test_stages import _run_all, source  # noqa: F401  (fixture)
 from warta.core.translate.base import Translator
 from warta.newsroom import stages
 from warta.newsroom import translation as tr
@@ -33,7 +33,7 @@ class ChangesNumbers:
 
 
 @pytest.fixture
-def faulty(monkeypatch: pytest.MonkeyPatch, warta_cfg: dict[str, Any]) -> ChangesNumbers:  # noqa: F811
+def faulty(monkeypatch: pytest.MonkeyPatch, warta_cfg: dict[str, Any]) -> ChangesNumbers:
     engine = ChangesNumbers(tr.configured_translator("en", "id"))
     monkeypatch.setattr(tr, "configured_translator", lambda *a, **k: engine)
     return engine

@@ -32,7 +32,7 @@ import pytest
 import sentencepiece as spm
 import yaml
 
-from tests.support.tinymodel import DATA
+from tests.support.tinymodel import DATA, train_unigram
 
 NPZ_NAME = "opus.spm32k-spm32k.transformer-align.model1.npz.best-perplexity.npz"
 VOCAB_NAME = "opus.spm32k-spm32k.vocab.yml"
@@ -52,20 +52,7 @@ _YAML_WORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null"}
 def train_spm(text: Path, out: Path) -> Path:
     """Train a small unigram SentencePiece model on one language; write it to ``out``."""
     prefix = out.with_suffix("")
-    spm.SentencePieceTrainer.train(
-        input=str(text),
-        model_prefix=str(prefix),
-        vocab_size=SPM_VOCAB_SIZE,
-        model_type="unigram",
-        character_coverage=1.0,
-        unk_id=0,
-        bos_id=1,
-        eos_id=2,
-        pad_id=-1,
-        num_threads=1,
-        minloglevel=2,
-    )
-    prefix.with_suffix(".model").rename(out)
+    train_unigram([text], prefix, SPM_VOCAB_SIZE).rename(out)
     prefix.with_suffix(".vocab").unlink()
     return out
 

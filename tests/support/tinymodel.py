@@ -54,11 +54,17 @@ GAIN = 20.0
 
 def train_sentencepiece(out_dir: Path) -> Path:
     """Train a small unigram SentencePiece model on tests/data/mt/*.txt; return its path."""
-    prefix = out_dir / "sentencepiece"
+    return train_unigram(
+        [DATA / "en.txt", DATA / "id.txt"], out_dir / "sentencepiece", VOCAB_SIZE)
+
+
+def train_unigram(inputs: list[Path], prefix: Path, vocab_size: int) -> Path:
+    """Train a unigram SentencePiece model (ids: unk 0, bos 1, eos 2, no pad) quietly on one
+    thread, so the same text gives the same model; returns ``prefix``.model."""
     spm.SentencePieceTrainer.train(
-        input=[str(DATA / "en.txt"), str(DATA / "id.txt")],
+        input=[str(p) for p in inputs],
         model_prefix=str(prefix),
-        vocab_size=VOCAB_SIZE,
+        vocab_size=vocab_size,
         model_type="unigram",
         character_coverage=1.0,
         unk_id=0,
