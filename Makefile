@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres lint bench clean venv
+.PHONY: demo test test-sqlite test-postgres lint bench clean venv eval-translate eval
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,18 +25,30 @@ demo: $(VENV)/.installed
 
 # The whole suite on SQLite, then the storage and end-to-end tests again on PostgreSQL.
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench eval
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 	WARTA_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m dbmatrix
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench eval
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: $(VENV)/.installed-test pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Extraction quality next to plain trafilatura on ../shared/corpus/pages (docs/BENCHMARKS.md)
+eval: $(VENV)/.installed
+	$(BIN)/python eval/extract.py
+
+# Precision/recall of the translation quality checks on ../shared/corpus/mt (docs/translation.md)
+eval-translate: $(VENV)/.installed
+	$(BIN)/python bench/eval_translate_quality.py
 
 clean:
 	rm -rf $(VENV) warta-data .pytest_cache .mypy_cache .ruff_cache

@@ -34,11 +34,12 @@ def _setup(tmp: Path) -> None:
 
 
 def _serve_pages(server, n: int) -> str:  # type: ignore[no-untyped-def]
-    paras = "".join(f"<p>The minister said on Monday that paragraph {i} of the report "
-                    f"covers the city budget of $4.5 billion and 12 per cent growth.</p>"
-                    for i in range(8))
+    from tests.support.texts import article_paragraphs
+
     items = []
     for i in range(n):
+        # distinct text per story: near-duplicate clustering would rightly merge copies
+        paras = "".join(f"<p>{p}</p>" for p in article_paragraphs(i, paragraphs=8))
         page = (f"<html><head><title>Story {i}</title></head><body><article>"
                 f"<h1>Story {i} on the city budget</h1><p>JAKARTA, Indonesia: Story {i} "
                 f"opens here.</p>{paras}<blockquote><p>“Quote {i},” he said.</p>"

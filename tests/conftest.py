@@ -17,6 +17,21 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Every test starts with empty Django caches: the test database is rolled back (and its
+    ids reused) between tests, so a page or "Baca juga" choice cached by one test would
+    describe another test's rows."""
+    yield
+    from django.conf import settings
+
+    if settings.configured:
+        from django.core.cache import caches
+
+        for alias in settings.CACHES:
+            caches[alias].clear()
+
+
 @pytest.fixture
 def http_server() -> Iterator[LocalHTTPServer]:
     server = LocalHTTPServer().start()

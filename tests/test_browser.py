@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.support.axe import axe_source
 from tests.support.browser import launch_browser
 from tests.support.cli import WartaEnv, free_port
 from tests.support.tinymodel import TinyModel
@@ -30,10 +35,12 @@ def site(tmp_path_factory: pytest.TempPathFactory, tiny: TinyModel) -> Iterator[
             env.run("source", "add", url, "--name", name, "--lang", lang)
         env.run("fetch", "--once")
         env.run("process", "--until-idle")
-        entry = next(e for e in env.json("entries") if REFERENCE in e["url"])
-        path = entry["post_url"].split("://", 1)[1].split("/", 1)[1]
+        entries = env.json("entries")
+        found = [e for e in entries if REFERENCE in e["url"] and e.get("post_url")]
+        path = found[0]["post_url"].split("://", 1)[1].split("/", 1)[1] if found else ""
         server = env.serve(port)
         yield f"http://127.0.0.1:{port}", "/" + path
+
     finally:
         if server is not None:
             server.terminate()
@@ -62,6 +69,7 @@ def _open(browser: Any, url: str, width: int) -> tuple[Any, list[str]]:
 def test_reference_article_reads_right_in_a_browser(browser: Any, site: tuple[str, str],
                                                     width: int) -> None:
     base, path = site
+    assert path != "/", "the reference story was not published by the demo pipeline"
     page, problems = _open(browser, base + path, width)
     assert page.locator("header").first.inner_text().count("Dapatkan berita terbaru") == 1
     assert page.locator("h1").inner_text().startswith("At Moskow Summit")
@@ -81,6 +89,7 @@ def test_reference_article_reads_right_in_a_browser(browser: Any, site: tuple[st
 def test_baca_juga_leads_to_the_same_event_from_the_other_source(
         browser: Any, site: tuple[str, str]) -> None:
     base, path = site
+    assert path != "/", "the reference story was not published by the demo pipeline"
     page, problems = _open(browser, base + path, 375)
     link = page.locator("aside.baca-juga a")
     assert link.is_visible()
@@ -104,4 +113,120 @@ def test_search_from_the_header_finds_both_reports(browser: Any, site: tuple[str
     assert "At Moskow Summit" in results and "Indonesia joins 14-nation methane pact" in results
     assert page.locator("main mark").count() > 0
     assert problems == [], problems
+    page.close()
+
+
+# --- a reader's journey, checked for accessibility (axe-core) ---------------------------
+
+WIDTHS = (375, 1280)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: ``$WARTA_TEST_ARTIFACTS`` (CI uploads it) or a pytest temp
+    directory (kept by pytest for the last three runs)."""
+    configured = os.environ.get("WARTA_TEST_ARTIFACTS")
+    path = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def axe_violations(page: Any) -> list[str]:
+    """Serious and critical axe-core violations of the page (WCAG 2.x A/AA rules and axe's
+    best practices). axe is evaluated through the DevTools protocol, which the page's
+    Content-Security-Policy does not govern, so the site's CSP stays as served."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source())
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _check(page: Any, name: str, width: int, artifacts: Path, problems: list[str]) -> None:
+    page.screenshot(path=str(artifacts / f"{name}-{width}.png"), full_page=True)
+    assert axe_violations(page) == [], f"{name} at {width}px"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+    assert problems == [], (name, problems)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_reader_journey_home_article_baca_juga_search_subscribe(
+        browser: Any, site: tuple[str, str], width: int, artifacts: Path) -> None:
+    base, path = site
+    page, problems = _open(browser, base + "/", width)
+    _check(page, "home", width, artifacts, problems)
+
+    path = article_with_baca_juga(browser, base, path)
+    page.locator(f"main a[href='{path}']").first.click()
+    page.wait_for_load_state("load")
+    assert page.url == base + path
+    assert page.locator("nav.breadcrumbs").is_visible()
+    assert page.locator("nav.share a").count() == 5
+    _check(page, "article", width, artifacts, problems)
+
+    page.locator("aside.baca-juga a").click()
+    page.wait_for_load_state("load")
+    assert page.url != base + path
+    _check(page, "baca-juga", width, artifacts, problems)
+
+    box = page.locator("header input[name=q]").first
+    box.fill("methane")
+    box.press("Enter")
+    page.wait_for_load_state("load")
+    assert "/cari/" in page.url and page.locator("main mark").count() > 0
+    _check(page, "search", width, artifacts, problems)
+
+    page.locator("header .tagline a[href='/berlangganan/']").click()
+    page.wait_for_load_state("load")
+    assert page.url == base + "/berlangganan/"
+    form = page.locator("main form").first
+    assert form.is_visible() and form.locator("input[type=email]").count() == 1
+    _check(page, "subscribe", width, artifacts, problems)
+    page.close()
+    for name in ("home", "article", "baca-juga", "search", "subscribe"):
+        assert (artifacts / f"{name}-{width}.png").stat().st_size > 1000
+
+
+def article_with_baca_juga(browser: Any, base: str, preferred: str) -> str:
+    """The reference story's path when the demo published it, else the first article
+    listed on the home page that has a "Baca juga" box."""
+    if preferred != "/":
+        return preferred
+    page = browser.new_page()
+    page.goto(base + "/")
+    paths = page.eval_on_selector_all("main .card-title a", "els => els.map(e => e.pathname)")
+    for candidate in paths:
+        page.goto(base + candidate)
+        if page.locator("aside.baca-juga a").count():
+            page.close()
+            return str(candidate)
+    page.close()
+    raise AssertionError("no published article with a Baca juga box")
+
+
+def test_list_and_error_pages_pass_axe(browser: Any, site: tuple[str, str],
+                                       artifacts: Path) -> None:
+    base, path = site
+    path = article_with_baca_juga(browser, base, path)
+    page, problems = _open(browser, base + path, 1280)
+    source = page.locator("header.story-header p.meta a[href^='/sumber/']").get_attribute("href")
+    stamp = page.locator("header.story-header time").first.get_attribute("datetime")
+    day = datetime.fromisoformat(stamp).astimezone(ZoneInfo("Asia/Jakarta"))  # site's zone
+    urls = {"source": source, "archive": day.strftime("/%Y/%m/%d/"),
+            "category": page.locator("p.kicker a").get_attribute("href") if
+            page.locator("p.kicker a").count() else "/"}
+    page.close()
+    for name, url in urls.items():
+        page, problems = _open(browser, base + url, 375)
+        _check(page, name, 375, artifacts, problems)
+        page.close()
+    page, problems = _open(browser, base + "/berita/tidak-ada/", 375)
+    assert f"HTTP 404 {base}/berita/tidak-ada/" in problems
+    assert page.locator("h1").is_visible()
+    _check(page, "404", 375, artifacts, [])
     page.close()

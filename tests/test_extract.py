@@ -150,10 +150,30 @@ def test_non_articles_raise_with_readable_reason(stem: str, reason: str) -> None
     assert err.value.url == url
 
 
-@pytest.mark.parametrize("html", ["", "   ", "<html><body><p>Too short.</p></body></html>"])
+@pytest.mark.parametrize("html", ["", "   ", "<html><body><p>  </p><div>2024</div></body></html>"])
 def test_empty_or_tiny_pages_raise(html: str) -> None:
     with pytest.raises(ExtractError):
         extract_article(html, "https://news.example.com/empty")
+
+
+def test_a_brief_item_that_is_the_whole_page_is_an_article() -> None:
+    """A one-line item (a breaking-news brief) is published, not refused as too short."""
+    html = ("<html><head><title>Quake hits Lombok</title></head><body><h1>Quake hits Lombok</h1>"
+            "<p>A magnitude 5.9 earthquake struck Lombok on Sunday; no tsunami warning.</p>"
+            "</body></html>")
+    doc = extract_article(html, "https://news.example.com/brief")
+    assert doc.text == "A magnitude 5.9 earthquake struck Lombok on Sunday; no tsunami warning."
+
+
+def test_a_short_reading_of_a_long_page_is_refused() -> None:
+    """The same line on a page that says much more (outside anything the extractor reads
+    as the article) is a fragment, not the story."""
+    filler = "".join(f"<div class='teaser'>Unrelated teaser text number {i} about other news"
+                     f" that is not linked and not an article either.</div>" for i in range(40))
+    html = ("<html><head><title>Quake</title></head><body><nav>" + filler + "</nav>"
+            "<p>A magnitude 5.9 earthquake struck Lombok on Sunday.</p></body></html>")
+    with pytest.raises(ExtractError, match="no article text found"):
+        extract_article(html, "https://news.example.com/hub")
 
 
 @pytest.mark.parametrize(
@@ -190,3 +210,14 @@ def test_safe_url(href: str, expected: str) -> None:
 def test_to_dict_round_trips(ndtv: Document) -> None:
     data: dict[str, Any] = ndtv.to_dict()
     assert Document.from_dict(data).to_dict() == data
+
+
+@pytest.mark.parametrize("line", [
+    "You need to enable JavaScript to run this app.",
+    "Checking your browser before accessing news.example.com.",
+    "Access denied: you don't have permission to view this page.",
+])
+def test_an_app_shell_or_block_page_is_not_a_brief_item(line: str) -> None:
+    html = f"<html><head><title>News</title></head><body><p>{line}</p></body></html>"
+    with pytest.raises(ExtractError, match="no article text found"):
+        extract_article(html, "https://news.example.com/shell")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import socket
 import time
@@ -17,10 +18,16 @@ from warta.core.errors import FetchError
 from warta.core.fetch import (
     DEFAULT_UA,
     HTTPStatusError,
-    fetch_url,
-    make_client,
     retry_delay,
 )
+from warta.core.fetch import fetch_url as _fetch_url
+from warta.core.fetch import make_client as _make_client
+from warta.core.net import NetworkGuard
+
+# The local test server is on 127.0.0.1, which the SSRF guard refuses unless allowed.
+LOCAL = NetworkGuard.from_setting("127.0.0.1")
+fetch_url = functools.partial(_fetch_url, guard=LOCAL)
+make_client = functools.partial(_make_client, guard=LOCAL)
 
 FEED = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
 

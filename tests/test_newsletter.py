@@ -20,7 +20,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.test import Client, override_settings
 
-from tests.support.smtpserver import LocalSMTPServer
+from tests.support.smtpserver import LocalSMTPServer, smtp_settings
 from warta.config import Config
 from warta.newsroom.models import Article, Category, Entry, Post, Source, Translation
 from warta.reader.models import Issue, Send, Subscriber
@@ -43,12 +43,7 @@ def _clear_cache() -> Iterator[None]:
 def smtp() -> Iterator[LocalSMTPServer]:
     server = LocalSMTPServer().start()
     try:
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST=server.host, EMAIL_PORT=server.port, EMAIL_HOST_USER="",
-            EMAIL_HOST_PASSWORD="", EMAIL_USE_TLS=False, EMAIL_TIMEOUT=10,
-            DEFAULT_FROM_EMAIL="Warta <redaksi@warta.example>",
-        ):
+        with smtp_settings(server):
             yield server
     finally:
         server.stop()

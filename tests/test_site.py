@@ -86,7 +86,8 @@ def make_post(
         translation=translation,
         slug=f"story-{n}",
         category=category,
-        published_at=published_at or datetime.now(UTC) - timedelta(hours=n),
+        # minutes, not hours: a long session must stay inside the 48-hour news sitemap
+        published_at=published_at or datetime.now(UTC) - timedelta(minutes=n),
         source_name=source_name,
         original_url=url,
         attribution=attribution,
@@ -194,7 +195,8 @@ def test_article_page_has_every_element_in_order(client: Client, reference: dict
     (figure,) = sel(doc, "article.story figure.lead")
     (img,) = sel(figure, "img")
     assert img.get("src") == "https://img.example.com/putin-kim.jpg"
-    assert img.get("loading") == "lazy"
+    assert img.get("loading") is None  # the lead photo is in the first screen: not lazy
+    assert img.get("fetchpriority") == "high"
     (caption,) = sel(figure, "figcaption")
     assert text_of(caption).startswith("Vladimir Putin dan Kim Jong Un (arsip)")
     assert text_of(sel(caption, "span.credit")[0]) == "Reuters"
@@ -487,7 +489,8 @@ def test_render_blocks_structure():
     )
     assert html == (
         "<h2>Latar</h2><ul><li>satu</li><li>dua</li></ul><p>Paragraf.</p><h3>Sub</h3>"
-        '<figure><img loading="lazy" src="https://img.example.com/a.jpg" alt="Foto A">'
+        '<figure><img src="https://img.example.com/a.jpg" alt="Foto A" loading="lazy" '
+        'decoding="async">'
         '<figcaption>Foto A <span class="credit">AFP</span></figcaption></figure>'
         "<ul><li>tiga</li></ul>"
     )

@@ -3,6 +3,7 @@ and a real local HTTP server: idempotency, errors on the row, back-off, leases."
 
 from __future__ import annotations
 
+import zlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from tests.support.httpserver import LocalHTTPServer
+from tests.support.texts import article_paragraphs
 from tests.support.tinymodel import TinyModel
 from warta.core.translate.engines import clear_cache
 from warta.newsroom import stages
@@ -19,10 +21,10 @@ from warta.newsroom.models import Article, Entry, Post, Source, Translation
 pytestmark = [pytest.mark.dbmatrix, pytest.mark.django_db]
 
 def _paras(title: str) -> str:
-    return "".join(
-        f"<p>Paragraph {i} of {title}, long enough to count as article text for the "
-        f"extractor, with the police and the minister in the city on day {i}.</p>"
-        for i in range(1, 6))
+    """Text of its own per title: stories that only differ in their numbers are one story to
+    the near-duplicate clustering (and only one of them would be published)."""
+    return "".join(f"<p>{p}</p>" for p in article_paragraphs(zlib.crc32(title.encode()),
+                                                            paragraphs=5, sentences=2))
 
 
 def _page(title: str, first: str = "MOSCOW, Russia: The talks opened on Monday.") -> str:

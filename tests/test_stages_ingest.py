@@ -207,7 +207,12 @@ def test_canceled_pub_status_kills_a_published_story(
     killed = Entry.objects.get(guid="urn:k")
     assert killed.status == Entry.Status.KILLED and "canceled" in killed.error
     post.refresh_from_db()
-    assert post.status == Post.Status.KILLED
+    assert post.status == Post.Status.KILLED and post.killed_at is not None
+    assert "canceled" in post.kill_reason  # the 410 page and the audit log say why
+    from warta.newsroom.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="post.kill")
+    assert event.actor is None and "canceled" in event.note
     never = Entry.objects.get(guid="urn:w")  # stored with its reason, never processed
     assert never.status == Entry.Status.KILLED and "withheld" in never.error
 

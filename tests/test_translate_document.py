@@ -195,9 +195,11 @@ def test_lost_placeholder_is_retried_without_protection_and_flagged() -> None:
     assert block.text == "Moskow kata itu laporan on https://x.org/a."  # nothing broken
     assert block.links == ()  # "the report" is not in the translation: dropped, not broken
     assert result.block_flags == [["placeholder_lost", "link_dropped"], []]
+    # the short title's context separator {0} was dropped too: translated alone, flagged
     assert [(f.flag, f.where) for f in result.flags] == [
-        ("placeholder_lost", "block 1"), ("link_dropped", "block 1")]
-    assert "lost url 'https://x.org/a'" in result.flags[0].detail
+        ("short_unchecked", "title"), ("placeholder_lost", "block 1"),
+        ("link_dropped", "block 1")]
+    assert "lost url 'https://x.org/a'" in result.flags[1].detail
     assert result.retried == 1
     assert result.block_dicts()[0]["flags"] == ["placeholder_lost", "link_dropped"]
     assert "flags" not in result.block_dicts()[1]
@@ -208,7 +210,7 @@ def test_changed_number_is_flagged() -> None:
     engine = ManglingTranslator(lambda t: t.replace("2026", "2025"))
     result = translate_document_checked(doc, engine, "en", "id")
     assert result.doc.blocks[0].text == "In 2025 it kata."
-    assert [(f.flag, f.where, f.detail) for f in result.flags] == [
+    assert [(f.flag, f.where, f.detail) for f in result.flags if f.severity == "review"] == [
         ("number_mismatch", "block 1", "missing 2026")]
     assert result.block_flags == [["number_mismatch"]]
 
@@ -230,7 +232,8 @@ def test_glossary_terms_are_enforced_and_placeholder_only_units_not_sent() -> No
     out = translate_document(doc, engine, "en", "id", glossary=glossary)
     assert (out.title, out.dateline) == ("Moskwa kata", "Moskwa, Rusia:")
     assert out.blocks[0].text == "Reuters kata itu laporan."
-    assert engine.sent == ["{1} said", "{1} said the report."]  # the dateline never sent
+    # the dateline never sent; the short title goes with the lead sentence as its context
+    assert engine.sent == ["{1} said {0} Reuters said the report.", "{1} said the report."]
 
 
 def test_input_document_is_not_modified() -> None:

@@ -335,7 +335,8 @@ def test_cli_engine_flag_and_pair_fallback(warta: WartaEnv, libre: FakeLibreTran
     # no model installed: the pair's order falls through to LibreTranslate
     out = json.loads(warta.run("translate", "--json", str(src), **env,
                                WARTA_TRANSLATE_PAIRS="en-id=ctranslate2,libretranslate").stdout)
-    assert out["engine"] == "libretranslate" and len(libre.requests) == 2
+    # every paragraph's sentences go to the engine in one batch, as in the pipeline
+    assert out["engine"] == "libretranslate" and len(libre.requests) == 1
     bad = warta.run("translate", "--engine", "babelfish", str(src), check=False)
     assert bad.returncode == 1
     assert bad.stderr.strip() == ("warta: error: unknown translation engine 'babelfish' "

@@ -64,6 +64,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"warta: wrote {path} (every key commented out at its default)")
     _setup_django()
     _migrate(verbose=True)
+    _collectstatic()
     from django.conf import settings
 
     print(f"warta: database ready at {settings.WARTA['database_url'].split('@')[-1]}")
@@ -94,13 +95,16 @@ def cmd_source_add(args: argparse.Namespace) -> int:
         validate_source_url(args.url)
     except ValidationError as e:
         raise CommandError(f"not a feed URL or dir:///folder: {args.url} ({e.messages[0]})") from e
+    url, fmt, title = args.url, args.format, ""
+    if not is_folder_url(url) and not args.no_check:
+        url, fmt, title = _check_source_url(url, args.format)
     auto = not args.review
     # adding a source again re-enables it (after a 410 Gone, say)
     source, created = Source.objects.update_or_create(
-        url=args.url,
-        defaults={"name": args.name or args.url, "language": args.lang,
+        url=url,
+        defaults={"name": args.name or title or url, "language": args.lang,
                   "category": args.category or "", "auto_publish": auto,
-                  "attribution": args.attribution or "", "format": args.format,
+                  "attribution": args.attribution or "", "format": fmt,
                   "enabled": True, "disabled_reason": ""},
     )
     verb = "added" if created else "updated"
@@ -111,13 +115,137 @@ def cmd_source_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_source_url(url: str, fmt: str) -> tuple[str, str, str]:
+    """Fetch ``url`` once: a feed gives its detected format (unless ``--format`` named one)
+    and title; a site's HTML page gives the first feed it links to. What cannot be checked
+    now (unreachable, an HTML page without feed links, not a feed) is added anyway with a
+    warning: polling records the error and retries. Returns (url, format, title)."""
+    from warta.config import load_config
+    from warta.core.discover import detect_format, discover_feed_links
+    from warta.core.fetch import fetch_options, fetch_url
+
+    options = fetch_options(load_config())  # type: ignore[arg-type]
+    options["timeout"] = min(options["timeout"], 10.0)
+    options.pop("per_host", None)
+    try:
+        fetched = fetch_url(url, **options)
+    except WartaError as e:
+        print(f"warta: warning: could not check {url} now: {e}; added anyway", file=sys.stderr)
+        return url, fmt, ""
+    guess = detect_format(fetched.content, fetched.url, fetched.content_type)
+    if guess.format == "opml":
+        raise CommandError(f"{url} is {guess.note}")
+    if guess.format == "html":
+        links = discover_feed_links(fetched.content, fetched.url)
+        if not links:
+            print(f"warta: warning: {url} is an HTML page that links no feed; added anyway "
+                  "(polling will record the error)", file=sys.stderr)
+            return url, fmt, ""
+        print(f"warta: {url} is a web page; its feed: {links[0].url}"
+              + (f" ({len(links) - 1} more: {', '.join(f.url for f in links[1:4])})"
+                 if len(links) > 1 else ""))
+        return _check_feed_link(links[0].url, fmt, options)
+    if guess.format == "unknown":
+        print(f"warta: warning: {guess.note}; added anyway", file=sys.stderr)
+        return url, fmt, ""
+    print(f"warta: {guess.note or guess.format} feed, {guess.entries} entries now")
+    return url, (guess.format if fmt == "auto" else fmt), guess.title
+
+
+def _check_feed_link(url: str, fmt: str, options: dict[str, Any]) -> tuple[str, str, str]:
+    """A feed found on a page: validate it, detect its format (a failed check still adds)."""
+    from django.core.exceptions import ValidationError
+
+    from warta.core.discover import detect_format
+    from warta.core.fetch import fetch_url
+    from warta.newsroom.models import validate_source_url
+
+    try:
+        validate_source_url(url)
+        fetched = fetch_url(url, **options)
+    except (ValidationError, WartaError) as e:
+        raise CommandError(f"the page links {url}, which cannot be added: {e}") from e
+    guess = detect_format(fetched.content, fetched.url, fetched.content_type)
+    if guess.format in ("html", "opml", "unknown"):
+        raise CommandError(f"the page links {url}, which is not a feed: {guess.note}")
+    print(f"warta: {guess.note} feed, {guess.entries} entries now")
+    return url, (guess.format if fmt == "auto" else fmt), guess.title
+
+
+def cmd_source_import(args: argparse.Namespace) -> int:
+    """Add every feed of an OPML file; idempotent (a URL already present is left as is)."""
+    from warta.core.errors import FeedParseError
+    from warta.core.opml import parse_opml
+
+    path = Path(args.file)
+    try:
+        feeds = parse_opml(path.read_bytes(), str(path))
+    except OSError as e:
+        raise CommandError(f"cannot read {path}: {e.strerror}") from e
+    except FeedParseError as e:
+        raise CommandError(str(e)) from e
+    _setup_django()
+    _migrate()
+    from django.core.exceptions import ValidationError
+
+    from warta.newsroom.models import Source, validate_source_url
+
+    added = present = 0
+    invalid: list[str] = []
+    for feed in feeds:
+        try:
+            validate_source_url(feed.xml_url)
+        except ValidationError as e:
+            invalid.append(f"{feed.xml_url} ({e.messages[0]})")
+            continue
+        _source, created = Source.objects.get_or_create(
+            url=feed.xml_url,
+            defaults={"name": (feed.title or feed.xml_url)[:200],
+                      "category": (args.category or feed.category)[:100],
+                      "language": (feed.language or args.lang)[:16],
+                      "auto_publish": not args.review})
+        added += created
+        present += not created
+    print(f"warta: {added} source(s) added, {present} already present, "
+          f"{len(invalid)} skipped ({len(feeds)} feeds in {path.name})")
+    for item in invalid:
+        print(f"warta: warning: skipped {item}", file=sys.stderr)
+    return 0
+
+
+def cmd_source_export(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    from warta.core.opml import OpmlFeed, build_opml
+    from warta.newsroom.models import Source
+
+    feeds = [OpmlFeed(xml_url=s.url, title=s.name, category=s.category, language=s.language)
+             for s in Source.objects.order_by("id") if not s.url.startswith("dir://")]
+    data = build_opml(feeds)
+    if args.output and args.output != "-":
+        Path(args.output).write_bytes(data)
+        print(f"warta: {len(feeds)} source(s) written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0
+
+
+ENTRIES_PER_DAY_WINDOW = 7  # days: entries/day in `source list` is the mean over this window
+
+
 def source_rows() -> list[dict[str, Any]]:
-    from django.db.models import Count
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
 
     from warta.newsroom.models import Source
 
+    since = timezone.now() - timedelta(days=ENTRIES_PER_DAY_WINDOW)
     rows = []
-    for s in Source.objects.annotate(n_entries=Count("entries")).order_by("id"):
+    for s in Source.objects.annotate(
+            n_entries=Count("entries"),
+            n_recent=Count("entries", filter=Q(entries__created__gte=since))).order_by("id"):
         rows.append({
             "id": s.pk, "name": s.name, "url": s.url, "format": s.format, "enabled": s.enabled,
             "last_fetched": _iso(s.last_fetched), "last_http_status": s.last_http_status,
@@ -126,6 +254,7 @@ def source_rows() -> list[dict[str, Any]]:
             "disabled_reason": s.disabled_reason or None,
             "next_poll_reason": s.next_poll_reason or None,
             "min_interval": s.min_interval, "max_interval": s.max_interval,
+            "entries_per_day": round(s.n_recent / ENTRIES_PER_DAY_WINDOW, 1),
         })
     return rows
 
@@ -144,7 +273,8 @@ def cmd_source_list(args: argparse.Namespace) -> int:
         enabled = "" if r["enabled"] else f" [disabled: {r['disabled_reason'] or 'by hand'}]"
         why = f" ({r['next_poll_reason']})" if r["next_poll_reason"] else ""
         print(f"{r['id']:>4}  {r['name']}{enabled}\n      {r['url']}\n"
-              f"      entries: {r['entries']}  last fetch: {r['last_fetched'] or 'never'}"
+              f"      entries: {r['entries']} ({r['entries_per_day']:g}/day)"
+              f"  last fetch: {r['last_fetched'] or 'never'}"
               f"  HTTP {r['last_http_status'] or '-'}  {state}\n"
               f"      next poll: {r['next_poll'] if r['enabled'] else '-'}{why}")
     return 0
@@ -211,12 +341,14 @@ def cmd_process(args: argparse.Namespace) -> int:
     _migrate()
     from django.conf import settings
 
+    from warta.newsroom.translation import STATS
     from warta.runner.inline import process
 
     workers = args.workers or settings.WARTA["pipeline.workers"]
     if not args.until_idle:
         print("processing until interrupted (Ctrl-C to stop)")
     stop = threading.Event()
+    STATS.reset()
     try:
         stats = process(workers, until_idle=args.until_idle, stop=stop)
     except KeyboardInterrupt:
@@ -224,11 +356,34 @@ def cmd_process(args: argparse.Namespace) -> int:
         return 130
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(stats.outcomes.items())) or "nothing to do"
     print(f"processed {stats.steps} step(s) — {summary}")
+    _print_translation_stats()
     return 0
 
 
+def _print_translation_stats() -> None:
+    """The translation memory's hit rate and the engine calls of this run, per source."""
+    from warta.newsroom.translation import STATS
+
+    total, per_source = STATS.snapshot()
+    if not total.documents:
+        return
+    print(f"translated {total.describe()}")
+    for name, counts in sorted(per_source.items()):
+        print(f"  {name or '(no source)'}: {counts.describe()}")
+
+
+def _collectstatic() -> None:
+    """Hashed, compressed static files in STATIC_ROOT (quick when nothing changed); the
+    site still works without them (warta/site/staticfiles.py)."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
 def _serve(host: str, port: int, threads: int = 8) -> None:
-    """Serve the site with waitress until Ctrl-C or SIGTERM (a clean exit, status 0)."""
+    """Serve the site with waitress until Ctrl-C or SIGTERM (a clean exit, status 0).
+    One process, so the in-process pipeline threads of `warta run` and `warta demo` can
+    share it."""
     import signal
 
     from waitress import serve
@@ -240,10 +395,58 @@ def _serve(host: str, port: int, threads: int = 8) -> None:
     serve(application, host=host, port=port, threads=threads, ident="warta")
 
 
+def _serve_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the site with gunicorn: ``workers`` processes of ``threads`` threads each
+    (gthread workers, so keep-alive connections work), until Ctrl-C or SIGTERM."""
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
+
+    from warta.wsgi import application
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                       "worker_class": "gthread", "keepalive": 5, "backlog": 2048,
+                       "timeout": 120,
+                       "accesslog": None, "proc_name": "warta"}
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return application
+
+    connections.close_all()  # never share a database connection with forked workers
+    print(f"warta: serving on http://{host}:{port}/ with gunicorn, {workers} workers x "
+          f"{threads} threads  (Ctrl-C to stop)", flush=True)
+    _App().run()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
     _migrate()
-    _serve(args.host, args.port)
+    _collectstatic()
+    from django.conf import settings
+
+    server = args.server or settings.WARTA["site.server"]
+    threads = int(settings.WARTA["site.threads"])
+    if server not in ("gunicorn", "waitress"):
+        raise CommandError(f"unknown server {server!r} (site.server: gunicorn or waitress)")
+    if server == "gunicorn" and sys.platform != "win32":
+        workers = args.workers or int(settings.WARTA["site.workers"]) or (os.cpu_count() or 1) + 1
+        _serve_gunicorn(args.host, args.port, workers, threads)
+    else:
+        _serve(args.host, args.port, threads=threads * 2)
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    from warta.site.build import build_site
+
+    report = build_site(Path(args.out_dir), full=args.full,
+                        progress=None if args.quiet else lambda line: print(f"warta: {line}"))
+    print(f"warta: built {args.out_dir}: {report.describe()}")
     return 0
 
 
@@ -318,16 +521,17 @@ def cmd_beat(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from warta.config import load_config
     from warta.core.encoding import decode_html
     from warta.core.extract import extract_article
-    from warta.core.fetch import fetch_url
+    from warta.core.fetch import fetch_options, fetch_url
 
     rules = _extract_rules(args)
     failures = 0
     for target in args.inputs:
         try:
             if target.startswith(("http://", "https://")):
-                page = fetch_url(target)
+                page = fetch_url(target, **fetch_options(load_config()))
                 html, url = decode_html(page.content, page.encoding), page.url
             else:
                 path = Path(target)
@@ -374,36 +578,97 @@ def _extract_rules(args: argparse.Namespace) -> Any:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    from warta.config import load_config
-    from warta.core.document import Document
-    from warta.core.translate.document import translate_document
-    from warta.core.translate.segment import split_sentences
-    from warta.newsroom.translation import configured_translator
+    """Like the pipeline: protection, the configured glossary (bundled + editors' terms)
+    and the shared translation memory; plain text is translated paragraph by paragraph."""
+    _setup_django()
+    _migrate()
+    from django.conf import settings
 
-    cfg = load_config()
+    from warta.core.document import Block, Document
+    from warta.core.translate.document import translate_document_checked
+    from warta.newsroom.translation import (
+        DatabaseSegmentMemory,
+        configured_glossary,
+        configured_translator,
+        counts_of,
+    )
+
+    cfg = settings.WARTA
     src, tgt = args.source or cfg["translate.source"], args.target or cfg["translate.target"]
     raw = sys.stdin.read() if args.file in (None, "-") else _read_file(args.file)
     translator = configured_translator(src, tgt, engine=args.engine, cfg=cfg)
     stripped = raw.strip()
-    if stripped.startswith("{"):
+    article = stripped.startswith("{")
+    if article:
         try:
             doc = Document.from_dict(json.loads(stripped))
         except (ValueError, TypeError, KeyError) as e:
             raise CommandError(f"input looks like JSON but is not an article: {e}") from e
-        out = translate_document(doc, translator, src, tgt)
-        _print_json(out.to_dict())
+    else:
+        paragraphs = raw.split("\n\n")
+        doc = Document(url="", title="", blocks=[Block("p", p.strip()) for p in paragraphs])
+    checked = translate_document_checked(
+        doc, translator, src, tgt, max_batch=int(cfg["translate.max_batch_size"]),
+        glossary=configured_glossary(src, tgt, cfg), memory=DatabaseSegmentMemory(),
+        localise=bool(cfg["translate.localise_numbers"]))
+    counts = counts_of(checked)
+    print(f"warta: translated {counts.describe()}", file=sys.stderr)
+    if article:
+        _print_json(checked.doc.to_dict())
         return 0
-    paragraphs = [p for p in raw.split("\n\n")]
-    outputs = []
-    for para in paragraphs:
-        sentences = split_sentences(para, src) if para.strip() else []
-        translated = translator.translate_batch(sentences, src, tgt) if sentences else []
-        outputs.append(" ".join(t.strip() for t in translated))
+    text = "\n\n".join(b.text for b in checked.doc.blocks)
     if args.json:
         _print_json({"source": src, "target": tgt, "engine": translator.name,
-                     "model_id": translator.model_id, "text": "\n\n".join(outputs)})
+                     "model_id": translator.model_id, "text": text,
+                     "flags": checked.flag_dicts(),
+                     "stats": {"segments": counts.segments, "memory_hits": counts.memory_hits,
+                               "hit_rate": round(counts.hit_rate, 4),
+                               "engine_inputs": counts.engine_inputs,
+                               "engine_calls": counts.engine_calls}})
     else:
-        print("\n\n".join(outputs))
+        print(text)
+    return 0
+
+
+def cmd_glossary(args: argparse.Namespace) -> int:
+    """``warta glossary import|export|list``: the editors' terms in the database."""
+    _setup_django()
+    _migrate()
+    from django.conf import settings
+
+    from warta.newsroom import translation as tr
+
+    src = args.source or settings.WARTA["translate.source"]
+    tgt = args.target or settings.WARTA["translate.target"]
+    if args.glossary_cmd == "import":
+        done = tr.import_glossary(args.file, src, tgt)
+        print(f"imported {args.file}: {done.created} new, {done.updated} updated, "
+              f"{done.unchanged} unchanged")
+        return 0
+    if args.glossary_cmd == "export":
+        text = tr.export_glossary(tr.stored_terms(args.source, args.target), args.format)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.effective:  # list: what translation uses, bundled file included
+        glossary = tr.configured_glossary(src, tgt)
+        for term, target in sorted(glossary.entries, key=lambda e: e[0].casefold()):
+            print(f"{term}\t{target}")
+        return 0
+    terms = tr.stored_terms(args.source, args.target)
+    if args.json:
+        _print_json([{"source": t.source, "target": t.target, "note": t.note,
+                      "case_sensitive": t.case_sensitive, "source_language": t.source_language,
+                      "target_language": t.target_language} for t in terms])
+        return 0
+    for t in terms:
+        flag = " (case sensitive)" if t.case_sensitive else ""
+        print(f"{t.source_language}-{t.target_language}\t{t.source}\t"
+              f"{t.target or '= (keep)'}{flag}")
+    if not terms:
+        print("no glossary terms stored (warta glossary import FILE adds some)")
     return 0
 
 
@@ -470,6 +735,30 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     assign_role(user, args.role)
     print(f"user {args.email} {'created' if created else 'updated'} ({args.role})")
+    return 0
+
+
+def cmd_user_totp(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    import base64
+
+    from django.contrib.auth import get_user_model
+
+    from warta.newsroom.roles import remove_totp, set_up_totp
+
+    user = get_user_model().objects.filter(username=args.user).first()
+    if user is None:
+        raise CommandError(f"no user {args.user!r} (warta user add {args.user} first)")
+    if args.remove:
+        print(f"two-factor {'removed' if remove_totp(user) else 'was not set up'} for "
+              f"{args.user}")
+        return 0
+    device = set_up_totp(user, reset=args.reset)
+    print(f"two-factor is on for {args.user}: scan this URI (or type the secret) into an "
+          "authenticator app; the admin login then asks for its code")
+    print(f"uri: {device.config_url}")
+    print(f"secret: {base64.b32encode(device.bin_key).decode()}")
     return 0
 
 
@@ -557,11 +846,20 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--format", default="auto",
                     choices=["auto", "rss", "atom", "json", "ninjs", "newsml", "sitemap"],
                     help="feed or wire format (auto: detected from the content)")
+    sa.add_argument("--no-check", action="store_true",
+                    help="add without fetching the URL (no format detection, no discovery)")
     mode = sa.add_mutually_exclusive_group()
     mode.add_argument("--review", action="store_true", help="hold stories for editor review")
     mode.add_argument("--auto-publish", action="store_true", help="publish when translated")
     add("list", cmd_source_list, "per source: status, last fetch, errors, entries", src_sub) \
         .add_argument("--json", action="store_true")
+    si = add("import", cmd_source_import, "add the feeds of an OPML file (idempotent)", src_sub)
+    si.add_argument("file", metavar="FILE.opml")
+    si.add_argument("--category", help="category for every feed (default: from the OPML)")
+    si.add_argument("--lang", default="en", help="language of feeds the OPML does not tag")
+    si.add_argument("--review", action="store_true", help="hold stories for editor review")
+    add("export", cmd_source_export, "write all sources as OPML 2.0", src_sub) \
+        .add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
 
     en = add("entries", cmd_entries, "what came in, and where each entry stands")
     en.add_argument("--source", type=int)
@@ -585,6 +883,17 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--workers", type=int)
             sp.add_argument("--poll-every", type=float, default=30.0,
                             help="seconds between checks for due sources")
+        else:
+            sp.add_argument("--server", choices=["gunicorn", "waitress"],
+                            help="default: site.server (waitress)")
+            sp.add_argument("--workers", type=int, help="gunicorn worker processes "
+                            "(default: site.workers, else CPU cores + 1)")
+
+    bu = add("build", cmd_build, "write the whole public site as static files (incremental)")
+    bu.add_argument("out_dir", metavar="OUT_DIR")
+    bu.add_argument("--full", action="store_true",
+                    help="ignore the previous build's manifest and render every page")
+    bu.add_argument("--quiet", action="store_true", help="no progress lines")
 
     wo = add("worker", cmd_worker, "Celery worker for the pipeline queues (needs "
              "WARTA_BROKER_URL)")
@@ -621,6 +930,25 @@ def build_parser() -> argparse.ArgumentParser:
                          "fallback order)")
     tr.add_argument("--json", action="store_true")
 
+    gl = sub.add_parser("glossary", help="the editors' glossary terms (database)")
+    gl_sub = gl.add_subparsers(dest="glossary_cmd", required=True)
+    gi = add("import", cmd_glossary, "store the terms of a TOML or CSV file (all or nothing)",
+             gl_sub)
+    gi.add_argument("file", metavar="FILE")
+    ge = add("export", cmd_glossary, "stored terms as TOML (or CSV) that import reads back",
+             gl_sub)
+    ge.add_argument("--format", choices=["toml", "csv"], default="toml")
+    ge.add_argument("--output", "-o", metavar="FILE")
+    gli = add("list", cmd_glossary, "stored terms", gl_sub)
+    gli.add_argument("--json", action="store_true")
+    gli.add_argument("--effective", action="store_true",
+                     help="the glossary translation uses: bundled/file terms merged with "
+                          "the stored ones")
+    for sp in (gi, ge, gli):
+        sp.add_argument("--from", dest="source", metavar="LANG",
+                        help="source language (import: default for terms without one)")
+        sp.add_argument("--to", dest="target", metavar="LANG")
+
     mo = sub.add_parser("models", help="translation models")
     mo_sub = mo.add_subparsers(dest="models_cmd", required=True)
     add("list", cmd_models, "installed models", mo_sub)
@@ -636,6 +964,12 @@ def build_parser() -> argparse.ArgumentParser:
              "or WARTA_USER_PASSWORD)", us_sub)
     ua.add_argument("email")
     ua.add_argument("--role", choices=["reviewer", "editor", "admin"], default="editor")
+    ut = add("totp", cmd_user_totp, "turn on two-factor login (TOTP) for a user and print "
+             "the provisioning URI and secret", us_sub)
+    ut.add_argument("user")
+    ut.add_argument("--reset", action="store_true", help="a new secret (the old one stops "
+                    "working)")
+    ut.add_argument("--remove", action="store_true", help="turn two-factor off")
 
     au = sub.add_parser("audit", help="the editorial audit log")
     au_sub = au.add_subparsers(dest="audit_cmd", required=True)

@@ -28,6 +28,14 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "allowed_hosts": (str, "127.0.0.1,localhost"),
         "https": (bool, False),
     },
+    "database": {
+        "conn_max_age": (int, 60),
+        "pool": (bool, False),
+        "pool_min_size": (int, 2),
+        "pool_max_size": (int, 10),
+        "pool_timeout": (float, 30.0),
+        "connect_timeout": (int, 10),
+    },
     "site": {
         "name": (str, "Warta"),
         "tagline": (str, "Dapatkan berita terbaru"),
@@ -37,12 +45,27 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "page_size": (int, 20),
         "feed_full_content": (bool, False),
         "logo_url": (str, ""),
+        # speed (docs/site.md "Caching", docs/deploy.md "The web server")
+        "cache_url": (str, ""),
+        "cache_seconds": (int, 600),
+        "cache_entries": (int, 2000),
+        "cache_check_seconds": (float, 5.0),
+        "max_age": (int, 60),
+        "article_max_age": (int, 300),
+        "stale_while_revalidate": (int, 600),
+        "server": (str, "waitress"),
+        "workers": (int, 0),
+        "threads": (int, 4),
     },
     "fetch": {
         "timeout": (float, 20.0),
         "max_bytes": (int, 10_000_000),
         "poll_interval": (int, 900),
         "user_agent": (str, ""),
+        "contact_url": (str, ""),
+        "allow_private": (str, ""),
+        "per_host": (int, 2),
+        "robots_ttl": (int, 3600),
     },
     "translate": {
         "source": (str, "en"),
@@ -54,13 +77,17 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "compute_type": (str, "int8"),
         "beam_size": (int, 2),
         "max_batch_size": (int, 32),
+        "max_batch_tokens": (int, 0),
         "inter_threads": (int, 1),
         "intra_threads": (int, 0),
         "missing_model": (str, "wait"),
         "pairs": (dict, {}),
         "pivot": (str, "en"),
+        "breaker_failures": (int, 3),
+        "breaker_cooldown": (float, 60.0),
         "glossary": (str, "bundled"),
         "localise_numbers": (bool, True),
+        "quality_ignore": (str, ""),
     },
     "translate.libretranslate": {
         "url": (str, "http://127.0.0.1:5000"),
@@ -108,6 +135,18 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "rate_limit": (float, 0.0),
         "confirm_hours": (int, 72),
         "subscribe_limit": (int, 10),
+        "alert_delay": (float, 60.0),
+    },
+    "api": {
+        "page_size": (int, 20),
+        "max_page_size": (int, 100),
+        "max_age": (int, 60),
+    },
+    "websub": {
+        "hub": (str, ""),
+        "timeout": (float, 10.0),
+        "retries": (int, 4),
+        "retry_base": (float, 2.0),
     },
     "pipeline": {
         "workers": (int, 2),
@@ -262,6 +301,9 @@ def load_config(
             values[dotted] = None if value is None else _coerce(dotted, typ, value)
             if dotted in CHOICES and values[dotted] not in CHOICES[dotted]:
                 raise ConfigError(dotted, f"must be one of {', '.join(CHOICES[dotted])}")
+    from warta.core.net import NetworkGuard
+
+    NetworkGuard.from_setting(values["fetch.allow_private"])  # ConfigError now, not at a fetch
     base = cfg_path.parent if cfg_path.is_file() else Path.cwd()
     data_dir = Path(values["data_dir"]).expanduser()
     values["data_dir"] = str(data_dir if data_dir.is_absolute() else (base / data_dir).resolve())

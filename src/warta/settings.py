@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
 from warta.config import load_config
+from warta.site.cache import cache_settings as _page_cache_settings
 
 WARTA = load_config()
 BASE_DIR = Path(__file__).resolve().parent
@@ -27,6 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "axes",
+    "django_otp",  # optional TOTP two-factor for the admin (docs/newsroom.md)
+    "django_otp.plugins.otp_totp",
     "warta.newsroom",
     "warta.site",
     "warta.reader",
@@ -35,11 +39,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # rendered-page cache, 304s and Cache-Control (docs/site.md "Caching"): after WhiteNoise,
+    # before sessions and CSRF, so a cached page costs neither
+    "warta.site.cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for two-factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "warta.site.middleware.ContentSecurityPolicyMiddleware",
@@ -114,9 +122,11 @@ TEMPLATES = [
 ]
 
 
-def _databases() -> dict[str, dict[str, object]]:
-    url = WARTA["database_url"]
-    db = dj_database_url.parse(url, conn_max_age=60)
+def database_settings(cfg: Any) -> dict[str, object]:
+    """Django's ``DATABASES["default"]`` from warta's config (``database_url`` and
+    ``database.*``): SQLite in WAL mode; PostgreSQL with persistent, health-checked
+    connections, or a psycopg connection pool per process when ``database.pool`` is on."""
+    db: dict[str, Any] = dict(dj_database_url.parse(cfg["database_url"]))
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the site read while workers write; IMMEDIATE avoids lock upgrades
         # (SQLITE_BUSY mid-transaction) when several threads write.
@@ -127,12 +137,22 @@ def _databases() -> dict[str, dict[str, object]]:
         }
         db["CONN_MAX_AGE"] = 0
         Path(str(db["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+        return db
+    options: dict[str, Any] = {"connect_timeout": cfg["database.connect_timeout"]}
+    if cfg["database.pool"]:
+        # Django's pool replaces persistent connections: CONN_MAX_AGE must be 0.
+        options["pool"] = {"min_size": cfg["database.pool_min_size"],
+                           "max_size": cfg["database.pool_max_size"],
+                           "timeout": cfg["database.pool_timeout"]}
+        db["CONN_MAX_AGE"] = 0
     else:
+        db["CONN_MAX_AGE"] = cfg["database.conn_max_age"]
         db["CONN_HEALTH_CHECKS"] = True
-    return {"default": db}
+    db["OPTIONS"] = options
+    return db
 
 
-DATABASES = _databases()
+DATABASES = {"default": database_settings(WARTA)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = WARTA["site.language"]
@@ -149,7 +169,10 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from here after `collectstatic`
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # hashed, compressed (gzip + Brotli) copies made by `collectstatic` (`warta init` and
+    # `warta serve` run it), served with far-future caching; without them (a bare checkout,
+    # tests) URLs fall back to the plain names, still served through the finders
+    "staticfiles": {"BACKEND": "warta.site.staticfiles.WartaStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 
@@ -163,7 +186,11 @@ EMAIL_USE_TLS = WARTA["email.tls"]
 EMAIL_TIMEOUT = WARTA["email.timeout"]
 DEFAULT_FROM_EMAIL = WARTA["email.from"]
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # the public site's rendered pages and their dependency versions (warta/site/cache.py)
+    **_page_cache_settings(WARTA["site.cache_url"], DATA_DIR, WARTA["site.cache_entries"]),
+}
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("warta.api.urls")),
     path("", include("warta.reader.urls")),
     path("", include("warta.site.urls")),
 ]

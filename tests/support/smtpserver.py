@@ -73,3 +73,15 @@ class LocalSMTPServer:
     def recipients(self) -> list[str]:
         with self.handler.lock:
             return [r for rcpts, _ in self.handler.messages for r in rcpts]
+
+
+def smtp_settings(server: LocalSMTPServer, **extra: Any) -> Any:
+    """Django settings that send through ``server`` (plain SMTP, no credentials), as an
+    ``override_settings`` context manager; ``extra`` overrides more settings."""
+    from django.test import override_settings
+
+    return override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=server.host, EMAIL_PORT=server.port, EMAIL_HOST_USER="",
+        EMAIL_HOST_PASSWORD="", EMAIL_USE_TLS=False, EMAIL_TIMEOUT=10,
+        DEFAULT_FROM_EMAIL="Warta <redaksi@warta.example>", **extra)

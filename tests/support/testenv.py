@@ -6,3 +6,11 @@ import tempfile
 
 os.environ.setdefault("WARTA_DATA_DIR", tempfile.mkdtemp(prefix="warta-test-"))
 os.environ.setdefault("WARTA_CONFIG", os.devnull)
+# the test servers listen on 127.0.0.1, which the SSRF guard refuses unless allowed
+os.environ.setdefault("WARTA_FETCH_ALLOW_PRIVATE", "127.0.0.1")
+# the tiny test model (tinymodel.py) copies most words, so its output reads as untranslated
+# English; pipeline tests that expect auto-publishing must not be held by that quality flag
+os.environ.setdefault("WARTA_TRANSLATE_QUALITY_IGNORE", "untranslated")
+# the rendered-page cache is off for the suite (tests change rows behind its back with
+# update()); tests/test_site_cache.py turns it on and tests it
+os.environ.setdefault("WARTA_SITE_CACHE_SECONDS", "0")

@@ -6,6 +6,9 @@ performs I/O.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import email.utils
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -14,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from lxml import html as lxml_html
 from lxml.html import HtmlElement as HtmlElement
 
 from warta.core.encoding import decode_html as decode_html
@@ -47,14 +49,19 @@ def element_text(el: HtmlElement) -> str:
 
 
 def meta_content(tree: HtmlElement, *names: str) -> str:
-    """The first non-empty ``<meta name|property|itemprop=...>`` content among ``names``."""
-    for name in names:
+    """The first non-empty ``<meta name|property|itemprop=...>`` content among ``names``
+    (in the order of ``names``). One walk over the page's ``<meta>`` elements, whatever the
+    number of names: this runs several times per page."""
+    found: dict[str, str] = {}
+    wanted = set(names)
+    for el in tree.iter("meta"):
         for attr in ("property", "name", "itemprop"):
-            for el in tree.iterfind(f".//meta[@{attr}='{name}']"):
+            key = el.get(attr)
+            if key in wanted and key not in found:
                 value = clean_text(el.get("content") or el.get("value"))
                 if value:
-                    return value
-    return ""
+                    found[key] = value
+    return next((found[name] for name in names if name in found), "")
 
 
 def page_language(tree: HtmlElement) -> str:
@@ -88,12 +95,29 @@ def json_ld_items(tree: HtmlElement) -> list[dict[str, Any]]:
     """Every JSON-LD object on the page (``@graph`` members included); bad JSON skipped."""
     found: list[dict[str, Any]] = []
     for script in tree.iterfind(".//script[@type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        found.extend(_walk_ld(data))
+        data = _load_ld(script.text or "")
+        if data is not None:
+            found.extend(_walk_ld(data))
     return found
+
+
+# Wrappers some CMSs put around JSON-LD for old XHTML parsers, and a stray trailing ";".
+_LD_WRAPPER = re.compile(r"^\s*(?:<!\[CDATA\[|<!--|//\s*<!\[CDATA\[)|(?:\]\]>|-->|;)\s*$")
+
+
+def _load_ld(text: str) -> Any:
+    """JSON-LD text → data, or None. Tolerates a CDATA or comment wrapper (Medium and NBC
+    wrap every block: read strictly, their ``datePublished`` was lost to
+    ``article:published_time``, which they set to the last edit) and raw control characters
+    inside strings."""
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    try:
+        return json.loads(_LD_WRAPPER.sub("", _LD_WRAPPER.sub("", text)), strict=False)
+    except ValueError:
+        return None
 
 
 def _walk_ld(data: Any) -> Iterator[dict[str, Any]]:
@@ -116,13 +140,35 @@ def ld_image_url(value: Any) -> str:
 
 def parse_datetime(value: str) -> datetime | None:
     """ISO 8601 (or "YYYY-MM-DD HH:MM:SS") → aware datetime; naive values are taken as UTC."""
-    value = value.strip().replace("Z", "+00:00")
+    original = value.strip()
+    value = original.replace("Z", "+00:00")
     value = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", value)
+    parsed: datetime | None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
+        parsed = _parse_other(original)
+    if parsed is None:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# JavaScript's Date.toString() ("Sat Dec 07 2024 01:36:42 GMT+0000 (UTC)"), which some CMSs
+# write into JSON-LD, and RFC 2822 ("Sat, 07 Dec 2024 01:36:42 +0000").
+_JS_DATE = re.compile(r"(?:\w{3},?\s+)?(\w{3})\s+(\d{1,2}),?\s+(\d{4})\s+(\d{2}:\d{2}:\d{2})"
+                      r"\s+GMT([+-]\d{2}):?(\d{2})\b.*")
+
+
+def _parse_other(value: str) -> datetime | None:
+    match = _JS_DATE.fullmatch(value)
+    with contextlib.suppress(ValueError):
+        if match:
+            month, day, year, clock, hours, minutes = match.groups()
+            return datetime.strptime(f"{year} {month} {day} {clock} {hours}{minutes}",
+                                     "%Y %b %d %H:%M:%S %z")
+        if re.match(r"(?:\w{3},\s*)?\d{1,2}\s+\w{3}\s+\d{4}\s+\d", value):
+            return email.utils.parsedate_to_datetime(value)
+    return None
 
 
 # --- figures, captions, credits ---------------------------------------------------------
@@ -241,6 +287,8 @@ def _add_figure(figures: dict[str, Figure], img: HtmlElement, cap: HtmlElement |
 
 
 def _copy(el: HtmlElement) -> HtmlElement:
-    markup = lxml_html.tostring(el, encoding="unicode", with_tail=False)
-    copied: HtmlElement = lxml_html.fromstring(markup)
+    """A detached copy of a caption element, to strip its credit from without touching the
+    page (a tree copy: no serialising and re-parsing)."""
+    copied: HtmlElement = copy.deepcopy(el)
+    copied.tail = None
     return copied

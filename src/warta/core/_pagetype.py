@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 from warta.core import _html
 from warta.core._html import HtmlElement, clean_text
 from warta.core._junk import PAYWALL_LINE
@@ -51,11 +53,45 @@ def check_article(blocks: list[Block], tree: HtmlElement, title: str, url: str,
             raise ExtractError(url, f"page looks like an error page (\"{page_title[:80]}\")")
         if page_link_share(tree) > _MAX_LINK_SHARE:
             raise ExtractError(url, "page looks like a list of links, not an article")
-        raise ExtractError(url, "no article text found")
+        if not _whole_page(text_blocks, tree, title):
+            raise ExtractError(url, "no article text found")
     linked = sum(len(link.text) for b in text_blocks for link in b.links)
     few_paragraphs = paragraphs < _FEW_PARAGRAPHS and page_link_share(tree) > _MAX_LINK_SHARE
     if few_paragraphs or linked > _MAX_LINK_SHARE * chars:
         raise ExtractError(url, "page looks like a list of links, not an article")
+
+
+def _whole_page(text_blocks: list[Block], tree: HtmlElement, title: str) -> bool:
+    """A short reading is the article when it is (nearly) all the page says: a brief item
+    ("Quake hits Lombok; no tsunami warning") on a page with nothing else. A short reading
+    of a page that holds much more text is a fragment (a hub, a shell, a page the extractor
+    could not read) and is refused. Pages with no words at all are refused either way."""
+    text = " ".join(b.text for b in text_blocks)
+    if not _WORD.search(text) or _SHELL.search(text):
+        return False
+    body = tree.find(".//body")
+    if body is None:
+        return False
+    page = clean_text(" ".join(_VISIBLE_TEXT(body)))
+    return len(text) + len(title) >= _WHOLE_PAGE_SHARE * len(page)
+
+
+_WORD = re.compile(r"[^\W\d_]{2}")
+# What an app shell, a bot check or a block page says instead of the story: short, and the
+# whole page, so it would otherwise pass for a brief item.
+_SHELL = re.compile(
+    r"enable javascript|javascript (?:is )?(?:required|disabled|off)|turn on javascript"
+    r"|(?:browser|version) is (?:not supported|out of date)|unsupported browser"
+    r"|are you a (?:human|robot)|captcha|checking your browser|access (?:is )?denied"
+    r"|(?:cookies|javascript) must be enabled|aktifkan javascript",
+    re.I,
+)
+_VISIBLE_TEXT = etree.XPath(
+    ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)"
+    " and not(ancestor::template)]"
+)
+# Share of the page's visible text a short reading must hold to stand for the whole page.
+_WHOLE_PAGE_SHARE = 0.6
 
 
 def has_paywall_line(blocks: list[Block]) -> bool:

@@ -17,7 +17,7 @@ _MONTH = (
     r"Juli|Agustus|Oktober|Desember)[a-z]*\.?"
 )
 _DATE = rf"{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
-_AGENCY = r"\((?:[A-Z][A-Za-z.&'’ ]{0,30}|[A-Za-z]+\.com)\)"
+_AGENCY = rf"\((?:[A-Z][A-Za-z.&'’ ]{{0,30}}|[A-Za-z]+\.com|{_DATE})\)"
 _SEP = r"(?:--|[:\-–—|])"
 
 _DATELINE_RE = re.compile(
@@ -26,7 +26,7 @@ _DATELINE_RE = re.compile(
     (?:\s*,\s*(?P<region>{_PLACE}))?
     (?:\s*,\s*(?P<date>{_DATE}))?
     (?:\s*(?P<agency>{_AGENCY})(?:\s*(?P<sep>{_SEP}))?|\s*(?P<sep2>{_SEP}))
-    (?=\s|$)\s*""",
+    (?:(?=\s|$)|(?:(?<=--)|(?<=—))(?=[A-Z"“]))\s*""",
     re.VERBOSE,
 )
 
@@ -42,22 +42,49 @@ _NOT_PLACES = frozenset({
 })
 _MAX_DATELINE_CHARS = 70
 
+# Scripts without capital letters cannot use the "WASHINGTON —" test, so an uncased place
+# ("دمشق، سوريا (CNN) --") counts only with an agency in parentheses and a separator.
+_UNCASED_WORD = r"[^\W\d_A-Za-z][^\W\d_]*"
+_UNCASED_RE = re.compile(
+    rf"""^\s*(?P<dateline>{_UNCASED_WORD}(?:[\s،,、]+{_UNCASED_WORD}){{0,3}}\s*
+    \((?:[A-Z][A-Za-z.&'’ ]{{0,30}}|[A-Za-z]+\.com)\))\s*{_SEP}\s+""",
+    re.VERBOSE,
+)
+# East Asian wire openings: "【6月18日 AFP】", "【ワシントン共同】" (a bracketed date or
+# agency; a bracketed label such as "【速報】" "breaking" is not one), and
+# "新华社北京11月17日电" (Xinhua: agency, place, date, 电 "cable").
+_CJK_RE = re.compile(
+    r"^\s*(?P<dateline>【(?=[^】]*(?:\d|[A-Z]{2}|共同|時事|ロイター|新华社|新華社))[^【】\n]{1,30}】"
+    r"|(?:新华社|中新社|中新网)[^\s，。：:]{1,20}?电(?:\s*[（(][^）)]{1,20}[）)])?)\s*"
+)
+
 
 def split_dateline(first_paragraph: str) -> tuple[str, str]:
     """Split a story's first paragraph into ``(dateline, rest)``.
 
     Recognised: "MOSCOW, Russia:", "Moscow (AFP) -", "WASHINGTON —", "NEW DELHI:",
     "JAKARTA, KOMPAS.com -", "LONDON (Reuters) -", "Kyiv, Ukraine (AP) —",
-    "New Delhi, Nov 25 (PTI)". The dateline is returned without its trailing separator
-    (the agency in parentheses is kept); ``rest`` is the remaining text, stripped (it may be
+    "New Delhi, Nov 25 (PTI)", "WASHINGTON (Aug. 13) --", "NEW YORK--Verizon..."; in
+    scripts without capitals, a place with an agency ("دمشق، سوريا (CNN) --"), and the
+    East Asian wire forms "【6月18日 AFP】" and "新华社北京11月17日电".
+    The dateline is returned without its trailing separator (the agency in parentheses is
+    kept); ``rest`` is the remaining text, stripped (it may be
     empty when the paragraph held only the dateline). Returns ``("", first_paragraph)``
     when the paragraph does not open with a dateline.
     """
     m = _DATELINE_RE.match(first_paragraph)
     if m is None or not _is_dateline(m, first_paragraph):
-        return "", first_paragraph
+        return _split_other_scripts(first_paragraph)
     dateline = first_paragraph[m.start("place") : _dateline_end(m)].strip()
     return dateline, first_paragraph[m.end() :].strip()
+
+
+def _split_other_scripts(text: str) -> tuple[str, str]:
+    for pattern in (_CJK_RE, _UNCASED_RE):
+        m = pattern.match(text)
+        if m is not None and m.end() < len(text) and len(m.group("dateline")) <= 40:
+            return m.group("dateline").strip(), text[m.end() :].strip()
+    return "", text
 
 
 def _dateline_end(m: re.Match[str]) -> int:
@@ -81,8 +108,13 @@ def _is_dateline(m: re.Match[str], text: str) -> bool:
     if agency or date or region:
         return True
     # A bare place before a separator must be written in capitals ("WASHINGTON —"),
-    # unless it is the whole paragraph ("Washington/ New Delhi:" as NDTV prints it, "Jakarta-").
-    return place.upper() == place or not rest.strip()
+    # unless it is the whole paragraph ("Washington/ New Delhi:" as NDTV prints it, "Jakarta-")
+    # with a dash, or places joined by a slash: a lone "Archive:" or "Episode Teaser Image:"
+    # paragraph is a label.
+    if place.upper() == place:
+        return True
+    sep = m.group("sep2") or ""
+    return not rest.strip() and (sep in ("-", "–", "—", "--") or "/" in place)
 
 
 def _opens_sentence(rest: str) -> bool:

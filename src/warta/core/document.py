@@ -31,6 +31,26 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Emphasis:
+    """An emphasised span inside a block (``<em>``/``<i>`` → ``"em"``, ``<strong>``/``<b>`` →
+    ``"strong"``): ``text`` occurs at ``block.text[start:start+len(text)]``, as for links.
+    Translation keeps it on the translated words (``translate/document.py``)."""
+
+    text: str
+    start: int
+    kind: str = "em"  # "em" | "strong"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Emphasis:
+        kind = str(d.get("kind") or "em")
+        return cls(text=str(d["text"]), start=int(d.get("start", 0)),
+                   kind=kind if kind in ("em", "strong") else "em")
+
+
+@dataclass(frozen=True)
 class Image:
     src: str
     caption: str = ""
@@ -55,11 +75,14 @@ class Block:
     links: tuple[Link, ...] = ()
     src: str = ""
     credit: str = ""
+    emphasis: tuple[Emphasis, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type, "text": self.text}
         if self.links:
             d["links"] = [link.to_dict() for link in self.links]
+        if self.emphasis:
+            d["emphasis"] = [e.to_dict() for e in self.emphasis]
         if self.type == "img":
             d["src"] = self.src
             d["caption"] = self.text
@@ -78,10 +101,12 @@ class Block:
             links=tuple(Link.from_dict(x) for x in d.get("links") or ()),
             src=str(d.get("src") or ""),
             credit=str(d.get("credit") or ""),
+            emphasis=tuple(Emphasis.from_dict(x) for x in d.get("emphasis") or ()),
         )
 
-    def with_text(self, text: str, links: tuple[Link, ...] = ()) -> Block:
-        return replace(self, text=text, links=links)
+    def with_text(self, text: str, links: tuple[Link, ...] = (),
+                  emphasis: tuple[Emphasis, ...] = ()) -> Block:
+        return replace(self, text=text, links=links, emphasis=emphasis)
 
 
 @dataclass
@@ -96,6 +121,9 @@ class Document:
     dateline: str = ""
     image: Image | None = None
     syndication_note: str = ""
+    # When the publisher last revised the story (JSON-LD dateModified, article:modified_time);
+    # timezone-aware; None when the page does not say.
+    updated: datetime | None = None
 
     @property
     def text(self) -> str:
@@ -109,6 +137,7 @@ class Document:
             "title": self.title,
             "byline": self.byline,
             "published": self.published.isoformat() if self.published else None,
+            "updated": self.updated.isoformat() if self.updated else None,
             "language": self.language,
             "dateline": self.dateline,
             "image": self.image.to_dict() if self.image else None,
@@ -120,6 +149,7 @@ class Document:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Document:
         published = d.get("published")
+        updated = d.get("updated")
         image = d.get("image")
         return cls(
             url=str(d.get("url") or ""),
@@ -132,4 +162,5 @@ class Document:
             dateline=str(d.get("dateline") or ""),
             image=Image.from_dict(image) if image else None,
             syndication_note=str(d.get("syndication_note") or ""),
+            updated=datetime.fromisoformat(updated) if updated else None,
         )

@@ -15,7 +15,10 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
 def decode_html(data: bytes, encoding: str | None = None) -> str:
     """Bytes → text. Order: the caller's ``encoding``, a BOM, a ``<meta charset>``, strict
     UTF-8, then charset_normalizer's guess (Windows-1252 when it has none). A declared
-    encoding that fails to decode is ignored rather than trusted into mojibake."""
+    encoding that fails to decode is ignored rather than trusted into mojibake; so is a
+    single-byte Latin label (an HTTP header or ``<meta>`` saying ISO-8859-1/Windows-1252/ASCII)
+    on bytes that are valid UTF-8 with non-ASCII characters: servers mislabel UTF-8 that way
+    all the time, while Latin-1 text that happens to be valid UTF-8 is vanishingly rare."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data.decode(name, errors="replace")
@@ -24,6 +27,8 @@ def decode_html(data: bytes, encoding: str | None = None) -> str:
     if m:
         candidates.append(m.group(1).decode("ascii"))
     candidates.append("utf-8")
+    if _normalise_codec(candidates[0]) in _LATIN_LABELS and not data.isascii():
+        candidates.insert(0, "utf-8")
     for name in candidates:
         try:
             return data.decode(_normalise_codec(name))
@@ -32,6 +37,9 @@ def decode_html(data: bytes, encoding: str | None = None) -> str:
     best = from_bytes(data[:20000] + data[-20000:] if len(data) > 40000 else data).best()
     guess = best.encoding if best is not None else "cp1252"
     return data.decode(_normalise_codec(guess), errors="replace")
+
+
+_LATIN_LABELS = frozenset({"cp1252", "windows-1252", "iso-8859-15", "latin-9"})
 
 
 def _normalise_codec(name: str) -> str:

@@ -4,27 +4,43 @@
 but :class:`~warta.core.errors.FetchError` (or its subclass :class:`HTTPStatusError`), and
 its messages are written for the operator ("HTTP 404 Not Found", "timed out after 20 s").
 
+Every connection goes through a :class:`~warta.core.net.NetworkGuard` (no private or
+loopback addresses unless allowed, checked on every redirect hop), requests to one host are
+bounded by :func:`~warta.core.net.host_slot`, bodies by a size cap on the wire and a
+decompression cap (gzip bombs). :class:`RobotsCache` answers "may warta fetch this page",
+and :func:`decode_feed_bytes` settles charset conflicts before a feed is parsed.
+
 ``retry_delay`` is a pure decision (no I/O, no clock unless Retry-After is an HTTP date):
 how long to wait before retrying any failed pipeline stage.
 """
 
 from __future__ import annotations
 
+import codecs
 import email.utils
+import functools
 import random
+import re
+import ssl
+import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
 
+import certifi
 import httpx
 
 from warta import __version__
 from warta.core.errors import FetchError
+from warta.core.net import GuardedBackend, NetworkGuard, host_slot
 
-DEFAULT_UA = f"warta/{__version__} (+https://github.com/warta-news/warta)"
+PROJECT_URL = "https://github.com/warta-news/warta"
+DEFAULT_UA = f"warta/{__version__} (+{PROJECT_URL})"
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_STATUSES = frozenset({301, 308})
@@ -60,16 +76,56 @@ class HTTPStatusError(FetchError):
         super().__init__(url, f"HTTP {status} {reason}".rstrip(), status)
 
 
-def make_client(*, timeout: float = 20.0, user_agent: str = DEFAULT_UA) -> httpx.Client:
+def user_agent_for(configured: str = "", contact_url: str = "") -> str:
+    """The User-Agent warta sends: ``fetch.user_agent`` verbatim when set, else
+    ``warta/<version> (+<contact URL>)`` so a site's operator can find who is fetching
+    (``fetch.contact_url``, default the project's page)."""
+    if configured.strip():
+        return configured.strip()
+    return f"warta/{__version__} (+{contact_url.strip() or PROJECT_URL})"
+
+
+def fetch_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """``fetch_url``'s keyword arguments from warta's settings (the ``fetch.*`` keys):
+    timeout, size cap, User-Agent, the SSRF guard and the per-host limit. Raises
+    ConfigError for a bad ``fetch.allow_private``."""
+    return {"timeout": float(cfg["fetch.timeout"]), "max_bytes": int(cfg["fetch.max_bytes"]),
+            "user_agent": user_agent_for(cfg["fetch.user_agent"], cfg["fetch.contact_url"]),
+            "guard": _guard_for(str(cfg["fetch.allow_private"])),
+            "per_host": int(cfg["fetch.per_host"])}
+
+
+@functools.lru_cache(maxsize=8)
+def _guard_for(setting: str) -> NetworkGuard:
+    return NetworkGuard.from_setting(setting)
+
+
+@functools.lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client: building one reads the whole CA bundle
+    (tens to hundreds of milliseconds), far more than a fetch from a nearby server takes.
+    An ``SSLContext`` is safe to share between connections and threads."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def make_client(*, timeout: float = 20.0, user_agent: str = DEFAULT_UA,
+                guard: NetworkGuard | None = None) -> httpx.Client:
     """A shared client for many fetches: pooled connections, warta's User-Agent, no
     automatic redirects (``fetch_url`` follows them itself to check schemes and record
-    permanent moves). The caller closes it."""
+    permanent moves), and every connection checked by ``guard`` (default: public
+    addresses only). The caller closes it."""
+    transport = httpx.HTTPTransport(
+        verify=_tls_context(),
+        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
+    # httpx takes no network backend; its pool does. Every socket the client opens, on
+    # every redirect hop, goes through the guard.
+    transport._pool._network_backend = GuardedBackend(guard or NetworkGuard())
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
         follow_redirects=False,
         trust_env=False,
+        transport=transport,
     )
 
 
@@ -82,16 +138,22 @@ def fetch_url(
     max_bytes: int = 10_000_000,
     user_agent: str = DEFAULT_UA,
     client: httpx.Client | None = None,
+    guard: NetworkGuard | None = None,
+    per_host: int = 0,
 ) -> FetchResult:
     """GET ``url`` politely and return the whole body.
 
     Sends If-None-Match/If-Modified-Since from ``etag``/``last_modified``; a 304 gives
     ``not_modified=True`` and empty content. Follows at most 5 redirects (http/https only).
-    The body is limited to ``max_bytes`` *after* decompression, whatever Content-Length
-    says, and the whole fetch to about ``timeout`` seconds.
+    The body is limited to ``max_bytes`` on the wire and again *after* decompression,
+    whatever Content-Length says, and the whole fetch to about ``timeout`` seconds.
+    Connections are checked by ``guard`` (default: public addresses only; a ``client``
+    brings its own from :func:`make_client`), and at most ``per_host`` requests (0: no
+    limit) run at once per host in this process.
 
     Raises FetchError ("could not connect", "timed out after 20 s", "too many redirects",
-    "response larger than 10 MB", ...) or HTTPStatusError ("HTTP 404 Not Found").
+    "response larger than 10 MB", ...), BlockedAddressError ("refused: ... a private
+    address") or HTTPStatusError ("HTTP 404 Not Found").
     """
     _check_scheme(url, url)
     headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
@@ -100,9 +162,10 @@ def fetch_url(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     own = client is None
-    http = client if client is not None else make_client(timeout=timeout, user_agent=user_agent)
+    http = client if client is not None else make_client(timeout=timeout, user_agent=user_agent,
+                                                         guard=guard)
     try:
-        return _fetch(http, url, headers, timeout, max_bytes, etag, last_modified)
+        return _fetch(http, url, headers, timeout, max_bytes, etag, last_modified, per_host)
     finally:
         if own:
             http.close()
@@ -116,12 +179,14 @@ def _fetch(
     max_bytes: int,
     etag: str | None,
     last_modified: str | None,
+    per_host: int,
 ) -> FetchResult:
     deadline = time.monotonic() + timeout
     current, moved_to, all_permanent = url, None, True
     for _hop in range(MAX_REDIRECTS + 1):
         try:
-            with http.stream("GET", current, headers=headers, timeout=timeout) as resp:
+            with (host_slot(urlsplit(current).hostname or "", per_host),
+                  http.stream("GET", current, headers=headers, timeout=timeout) as resp):
                 if resp.status_code in _REDIRECT_STATUSES and "location" in resp.headers:
                     target = urljoin(current, resp.headers["location"])
                     _check_scheme(url, target)
@@ -211,14 +276,24 @@ def _read_body(
     declared = resp.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(url, f"response larger than {_human_size(max_bytes)}")
-    decoder = _make_decoder(resp.headers.get("content-encoding", ""), url)
+    coding = resp.headers.get("content-encoding", "")
+    decoder = _make_decoder(coding, url)
+    compressed = coding.strip().lower() not in ("", "identity")
     out = bytearray()
+    wire = 0
     for raw in resp.iter_raw(_CHUNK):
         if time.monotonic() > deadline:
             raise FetchError(url, f"timed out after {timeout:g} s")
+        wire += len(raw)
+        if wire > max_bytes:
+            raise FetchError(url, f"response larger than {_human_size(max_bytes)}")
         for piece in decoder(raw, max_bytes + 1 - len(out)):
             out += piece
             if len(out) > max_bytes:
+                if compressed:
+                    raise FetchError(url, f"response larger than {_human_size(max_bytes)} "
+                                          f"once decompressed ({_human_size(wire)} "
+                                          "compressed: a gzip bomb?)")
                 raise FetchError(url, f"response larger than {_human_size(max_bytes)}")
     return bytes(out)
 
@@ -285,6 +360,143 @@ def _human_size(n: int) -> str:
     if n >= 1000 and n % 1000 == 0:
         return f"{n // 1000} kB"
     return f"{n} bytes"
+
+
+@dataclass(frozen=True)
+class RobotsVerdict:
+    """May warta fetch the page? ``reason`` says why not; ``retry`` is True when the
+    answer may change soon (robots.txt unreachable), False when the site forbids it."""
+
+    allowed: bool
+    reason: str = ""
+    retry: bool = False
+
+
+class RobotsCache:
+    """robots.txt (RFC 9309) per origin (scheme, host, port), shared by the threads of a
+    process. A robots.txt is fetched at most once per ``ttl`` seconds per origin (an
+    unreachable one is asked again after ``error_ttl``). 2xx: its rules for ``token``
+    apply; 4xx (none there): everything is allowed; 5xx or a failed fetch: nothing is,
+    until it can be read (the RFC's "complete disallow"), as a retryable verdict."""
+
+    def __init__(self, *, token: str = "warta", ttl: float = 3600, error_ttl: float = 300,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.token, self.ttl, self.error_ttl, self.clock = token, ttl, error_ttl, clock
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, RobotFileParser | None, str]] = {}
+
+    def check(self, url: str, fetch: Callable[[str], FetchResult]) -> RobotsVerdict:
+        """The verdict for ``url``; ``fetch`` gets robots.txt (e.g. ``fetch_url`` with the
+        caller's guard and limits) when it is not cached."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme.lower()}://{(parts.netloc or '').lower()}"
+        with self._lock:
+            cached = self._cache.get(origin)
+        if cached is None or cached[0] <= self.clock():
+            cached = self._load(origin, fetch)
+            with self._lock:
+                self._cache[origin] = cached
+        _expires, rules, error = cached
+        if error:
+            return RobotsVerdict(False, f"robots.txt could not be read ({error}): the page "
+                                        "is fetched once it can be", retry=True)
+        if rules is None or rules.can_fetch(self.token, url):
+            return RobotsVerdict(True)
+        return RobotsVerdict(False, f"robots.txt of {parts.hostname} disallows this page for "
+                                    f"{self.token}")
+
+    def _load(self, origin: str, fetch: Callable[[str], FetchResult]
+              ) -> tuple[float, RobotFileParser | None, str]:
+        now = self.clock()
+        try:
+            got = fetch(f"{origin}/robots.txt")
+        except HTTPStatusError as e:
+            if e.status is not None and 400 <= e.status < 500:
+                return now + self.ttl, None, ""
+            return now + self.error_ttl, None, f"HTTP {e.status}"
+        except FetchError as e:
+            return now + self.error_ttl, None, str(e)
+        rules = RobotFileParser()
+        rules.parse(got.content.decode("utf-8", errors="replace").splitlines())
+        return now + self.ttl, rules, ""
+
+
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:\-]+)["']""")
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+# Labels servers attach by default (Apache's AddDefaultCharset, text/xml's old default):
+# when the bytes are valid UTF-8 with non-ASCII characters, the label is the one lying.
+_CATCH_ALL = frozenset({"iso8859-1", "ascii", "cp1252"})  # Python's canonical codec names
+
+
+def decode_feed_bytes(content: bytes, http_charset: str | None = None) -> tuple[bytes, str]:
+    """Settle a feed's encoding before parsing: returns the body as UTF-8 (BOM dropped,
+    the XML declaration saying utf-8) and the encoding it was read in ("" when the bytes
+    are left to the parser: gzip bytes, or UTF-16/32 without a BOM).
+
+    Order (RFC 7303, as browsers and tolerant feed readers apply it): a BOM wins; then the
+    HTTP charset, then the XML declaration — each only when the bytes decode in it strictly,
+    and a catch-all single-byte label (ISO-8859-1, windows-1252, ASCII) loses to valid
+    UTF-8; then UTF-8; then a statistical guess. Never raises."""
+    if content[:2] == b"\x1f\x8b":
+        return content, ""
+    for bom, name in _BOMS:
+        if content.startswith(bom):
+            text = content.decode(name, errors="replace").lstrip("\ufeff")
+            return _declare_utf8(text), name
+    if b"\x00" in content[:64]:
+        return content, ""
+    match = _XML_DECL.match(content[:512])
+    labels = [_codec(http_charset), _codec(match.group(1).decode("ascii") if match else None)]
+    try:
+        content.decode("ascii")
+        return _declare_utf8(content.decode("ascii")), "ascii"
+    except UnicodeDecodeError:
+        pass
+    utf8_ok = _decodes(content, "utf-8")
+    for label in labels:
+        if label is None:
+            continue
+        if utf8_ok and label in _CATCH_ALL:
+            return _declare_utf8(content.decode("utf-8")), "utf-8"
+        if _decodes(content, label):
+            return _declare_utf8(content.decode(_python_codec(label))), label
+    if utf8_ok:
+        return _declare_utf8(content.decode("utf-8")), "utf-8"
+    from warta.core.encoding import decode_html
+
+    return _declare_utf8(decode_html(content)), "guessed"
+
+
+def _codec(label: str | None) -> str | None:
+    """A known codec's canonical Python name, or None for an unknown or missing one."""
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+
+
+def _python_codec(label: str) -> str:
+    # WHATWG: an ISO-8859-1 label is read as windows-1252 (its C1 range is printable there)
+    return "cp1252" if label in ("iso8859-1", "ascii") else label
+
+
+def _decodes(content: bytes, label: str) -> bool:
+    try:
+        content.decode(_python_codec(label))
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def _declare_utf8(text: str) -> bytes:
+    """``text`` as UTF-8 bytes, its XML declaration (if any) now saying so."""
+    fixed = re.sub(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""", r"\1utf-8\2",
+                   text, count=1)
+    return fixed.encode("utf-8")
 
 
 def retry_delay(

@@ -30,6 +30,9 @@ def _prepare_environment(host: str, port: int) -> None:
     os.environ["WARTA_TRANSLATE_MISSING_MODEL"] = "publish_untranslated"
     os.environ["WARTA_SITE_BASE_URL"] = f"http://{host}:{port}"
     os.environ.setdefault("WARTA_SITE_NAME", "Warta Demo")
+    # the sample sources are served on 127.0.0.1, which the SSRF guard refuses by default
+    allowed = cfg["fetch.allow_private"]
+    os.environ["WARTA_FETCH_ALLOW_PRIVATE"] = f"{allowed},127.0.0.1" if allowed else "127.0.0.1"
 
 
 def _ensure_model(cfg: Any) -> bool:

@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import re
+import sys
 import threading
 from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
@@ -171,6 +172,13 @@ class _SampleHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     samples_root: Path
     origin: str
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that drops its connection (a pooled keep-alive connection closed when
+        warta's fetcher exits) is normal for a web server, not a traceback on stderr."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SampleServer:

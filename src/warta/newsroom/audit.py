@@ -3,7 +3,10 @@ the object's state before and after (JSON). Events are only ever added.
 
 Action names are ``<object>.<verb>``: ``translation.edit``, ``translation.approve``,
 ``translation.reject``, ``translation.send_back``, ``translation.restore``, ``post.kill``,
-``source.enable``, ``source.disable``, ``source.poll``, ``source.change``, ...
+``source.enable``, ``source.disable``, ``source.poll``, ``source.change``,
+``translation.schedule``, ``post.correct``, ``post.kill`` (also by licence expiry, actor
+``system``), ``user.add``/``user.change``/``user.delete``, ``user.password``,
+``user.totp``, ``group.add``/``group.change``/``group.delete``, ...
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from django.utils import timezone
 from warta.newsroom.models import AuditEvent
 
 # columns whose values are large, secret or pipeline bookkeeping rather than editorial state
-_SKIP_FIELDS = {"html", "etag", "lease_until", "lease_owner", "folder_seen", "content"}
+# (``password`` is a hash: the log says that it changed, never what it is)
+_SKIP_FIELDS = {"html", "etag", "lease_until", "lease_owner", "folder_seen", "content",
+                "password"}
 
 
 def snapshot(obj: models.Model | None) -> dict[str, Any] | None:
@@ -29,6 +34,9 @@ def snapshot(obj: models.Model | None) -> dict[str, Any] | None:
     if obj is None:
         return None
     data = {k: v for k, v in model_to_dict(obj).items() if k not in _SKIP_FIELDS}
+    for key, value in data.items():  # many-to-many (groups, permissions): names, sorted
+        if isinstance(value, list) and value and isinstance(value[0], models.Model):
+            data[key] = sorted(str(v) for v in value)
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder, default=str))
 
 

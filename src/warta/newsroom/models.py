@@ -83,11 +83,66 @@ class Source(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
 
+    # licence policy (docs/newsroom.md "Per-source policies")
+    priority = models.SmallIntegerField(
+        default=0, help_text="higher first: raises the source's stories in the review queue "
+                             "(one point is one hour of waiting)")
+    canonical_policy = models.CharField(
+        max_length=16, choices=[("self", "this site"), ("original", "the original article")],
+        default="self", help_text="where the article page's rel=canonical points, as the "
+                                  "licence asks")
+    noindex = models.BooleanField(
+        default=False, help_text="ask search engines not to index this source's stories "
+                                 "(robots noindex) when the licence says so")
+    expire_after_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="licence expiry: withdraw (410) a story this many days "
+                                         "after it was published; empty = keep")
+    credit_line = models.CharField(
+        max_length=300, blank=True, default="",
+        help_text="credit the licence requires under each story, e.g. \"© Reuters, used under "
+                  "licence\"")
+    # ingest (docs/ingest.md "Fetching safely")
+    respect_robots = models.BooleanField(
+        default=True, help_text="obey the site's robots.txt for article pages; turn off only "
+                                "where the licence lets warta fetch them regardless")
+
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Story(models.Model):
+    """Entries from different sources that report the same story (near-duplicate text,
+    MinHash LSH): only the best of them (``story_rank`` 0) is translated and published."""
+
+    title = models.CharField(max_length=1000, blank=True, default="")
+    chosen = models.ForeignKey("Entry", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+", help_text="the entry an editor chose to "
+                               "publish (it stays rank 0 whoever joins the story)")
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "stories"
+
+    def __str__(self) -> str:
+        return self.title or f"story {self.pk}"
+
+
+class StoryBand(models.Model):
+    """One LSH band key of an article's MinHash signature (``core.cluster.band_keys``): a new
+    article's near-duplicates are found with one indexed look-up of its keys instead of
+    loading every recent signature. Rewritten when the article's text changes."""
+
+    key = models.BigIntegerField()
+    entry = models.ForeignKey("Entry", on_delete=models.CASCADE, related_name="story_bands")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "created"], name="storyband_key_created")]
 
 
 class Entry(models.Model):
@@ -125,6 +180,18 @@ class Entry(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     last_error_at = models.DateTimeField(null=True, blank=True)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    # one story once (docs/ingest.md "Duplicates" and "Updates")
+    url_key = models.CharField(max_length=64, blank=True, default="", db_index=True,
+                               help_text="sha256 of the normalised URL (core.urlnorm)")
+    story = models.ForeignKey(Story, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="entries")
+    story_rank = models.SmallIntegerField(default=0, help_text="0: the story's chosen entry")
+    version = models.PositiveIntegerField(default=1, help_text="revision of the item: +1 per "
+                                          "changed content (or the wire's higher version)")
+    content_hash = models.CharField(max_length=64, blank=True, default="",
+                                    help_text="sha256 of the item's title, summary and body")
+    published_version = models.PositiveIntegerField(
+        default=0, help_text="the revision the published post shows (0: none yet)")
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
 
@@ -155,6 +222,8 @@ class Article(models.Model):
     blocks = models.JSONField(default=list)
     syndication_note = models.TextField(blank=True, default="")
     text_hash = models.CharField(max_length=64, db_index=True)
+    minhash = models.JSONField(default=list, blank=True,
+                               help_text="MinHash signature of the text (core.cluster)")
     created = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -190,6 +259,12 @@ class Translation(models.Model):
                                   on_delete=models.SET_NULL, related_name="+")
     edited_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="optimistic lock: +1 per save")
+    # scheduled approval: the entry stays in review (no Post exists) until this time, then
+    # the periodic step (newsroom.policies.publish_due) publishes it
+    publish_at = models.DateTimeField(null=True, blank=True, db_index=True,
+                                      help_text="approved for publication at this time")
+    scheduled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         constraints = [
@@ -224,6 +299,32 @@ class TranslationMemory(models.Model):
         return self.source_text[:80]
 
 
+class GlossaryTerm(models.Model):
+    """A fixed rendering editors keep (``core.translate.glossary``): ``source`` is always
+    translated as ``target``; an empty ``target`` keeps the source term as written (names,
+    agencies, brands). Merged over the bundled glossary, the database winning."""
+
+    source_language = models.CharField(max_length=16, default="en")
+    target_language = models.CharField(max_length=16, default="id")
+    source = models.CharField(max_length=300)
+    target = models.CharField(max_length=300, blank=True, default="",
+                              help_text="Empty = keep the source term as written.")
+    note = models.TextField(blank=True, default="")
+    case_sensitive = models.BooleanField(
+        default=False, help_text="Match only as written (terms in capitals always are).")
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source_language", "target_language", "source"]
+        constraints = [models.UniqueConstraint(
+            fields=["source_language", "target_language", "source"],
+            name="glossary_term_unique_per_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target or '(keep)'}"
+
+
 class Category(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=100)
@@ -255,6 +356,7 @@ class Post(models.Model):
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
     )
     published_at = models.DateTimeField(db_index=True)
+    tags = models.ManyToManyField("Tag", blank=True, related_name="posts")
     source_name = models.CharField(max_length=200)
     original_url = models.URLField(max_length=2000)
     attribution = models.CharField(max_length=500, blank=True, default="")
@@ -262,6 +364,9 @@ class Post(models.Model):
     killed_at = models.DateTimeField(null=True, blank=True)
     kill_reason = models.TextField(blank=True, default="",
                                    help_text="why the post was withdrawn (editors' record)")
+    updated_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="when the published story was last revised or "
+                                                "corrected (shown as \"Diperbarui\")")
 
     class Meta:
         ordering = ["-published_at", "-id"]
@@ -274,6 +379,57 @@ class Post(models.Model):
         from django.urls import reverse
 
         return reverse("article", kwargs={"slug": self.slug})
+
+
+class Correction(models.Model):
+    """A correction note under a published story (what was wrong, what is right). Notes
+    are added, never edited away: readers see every one, oldest first."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="corrections")
+    note = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.post_id}: {self.note[:60]}"
+
+
+class Tag(models.Model):
+    """A topic a post is filed under (from its feed's categories; ``warta.site.tags``)."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("tag", kwargs={"slug": self.slug})
+
+
+class PostView(models.Model):
+    """Article views of one day (the site's time zone), for "most read": one row per post
+    and day, incremented by a single UPDATE per view (``warta.site.views.count_view``)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="daily_views")
+    day = models.DateField()
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "day"], name="postview_unique_day")]
+        indexes = [models.Index(fields=["day"], name="postview_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.post_id} {self.day}: {self.views}"
 
 
 class TranslationRevision(models.Model):

@@ -29,6 +29,7 @@ from warta.core.errors import WartaError
 from warta.core.translate.document import map_links
 from warta.newsroom import audit
 from warta.newsroom.models import (
+    Correction,
     Entry,
     Post,
     Source,
@@ -40,7 +41,11 @@ S = Entry.Status
 
 # how many hours of waiting one flag of each kind is worth in the queue's order
 FLAG_WEIGHTS = {"placeholder_lost": 12.0, "number_mismatch": 12.0, "edit_conflict": 24.0,
-                "link_dropped": 3.0}
+                "link_dropped": 3.0, "untranslated": 12.0, "sentence_dropped": 12.0,
+                "name_mismatch": 12.0, "repetition": 9.0, "engine_error": 12.0,
+                # "info" flags (core.translate.quality.SEVERITY) never hold a story back
+                "already_target": 0.0, "mixed_language": 0.0, "long_sentence_split": 0.0,
+                "control_chars": 0.0, "rtl_text": 0.0, "empty_unit": 0.0}
 DEFAULT_FLAG_WEIGHT = 6.0
 
 FLAG_LABELS = {
@@ -48,6 +53,24 @@ FLAG_LABELS = {
     "number_mismatch": gettext_lazy("numbers differ from the source"),
     "link_dropped": gettext_lazy("a link could not be placed"),
     "edit_conflict": gettext_lazy("re-translation differs from an edited text"),
+    # quality estimation (core/translate/quality.py; docs/translation.md)
+    "untranslated": gettext_lazy("a sentence was left in the source language"),
+    "sentence_dropped": gettext_lazy("a sentence seems to be missing"),
+    "length_ratio": gettext_lazy("much shorter or longer than the source"),
+    "repetition": gettext_lazy("words repeated in a loop"),
+    "quote_lost": gettext_lazy("quotation marks were lost"),
+    "placeholder_leftover": gettext_lazy("a placeholder was left in the text"),
+    "glossary_violation": gettext_lazy("a glossary term is not rendered as the glossary says"),
+    "name_mismatch": gettext_lazy("a name differs from the source"),
+    "engine_error": gettext_lazy("the engine returned nothing"),
+    "foreign_script": gettext_lazy("right-to-left text kept untranslated"),
+    "short_unchecked": gettext_lazy("a short label was translated without context"),
+    "already_target": gettext_lazy("already in the target language, kept as it is"),
+    "mixed_language": gettext_lazy("some sentences were already in the target language"),
+    "long_sentence_split": gettext_lazy("a very long sentence was cut for the engine"),
+    "control_chars": gettext_lazy("control characters were removed"),
+    "rtl_text": gettext_lazy("contains right-to-left text"),
+    "empty_unit": gettext_lazy("an empty block"),
 }
 
 
@@ -105,10 +128,13 @@ class QueueItem:
     urgency: float
     reasons: list[str]
     flag_codes: list[str] = field(default_factory=list)
+    publish_at: datetime | None = None  # approved, going out at this time
 
 
 def review_queue(now: datetime | None = None, limit: int = 500) -> list[QueueItem]:
-    """Translations whose entry is in review, most urgent first."""
+    """Translations whose entry is in review, most urgent first; the source's ``priority``
+    counts as that many hours of waiting. Stories already scheduled (approved for a later
+    time) come last, soonest first: they need no decision, only a glance."""
     now = now or timezone.now()
     rows = (Translation.objects.filter(article__entry__status=S.IN_REVIEW)
             .select_related("article__entry__source").order_by("id")[:limit])
@@ -118,10 +144,13 @@ def review_queue(now: datetime | None = None, limit: int = 500) -> list[QueueIte
         since = t.created
         hours = max((now - since).total_seconds() / 3600, 0.0)
         flags = list(t.flags or [])
-        items.append(QueueItem(t, entry, since, urgency(hours, flags),
+        items.append(QueueItem(t, entry, since,
+                               urgency(hours, flags) + entry.source.priority,
                                reasons(flags, entry.source.auto_publish),
-                               list(dict.fromkeys(str(f.get("flag")) for f in flags))))
-    items.sort(key=lambda i: (-i.urgency, i.translation.pk))
+                               list(dict.fromkeys(str(f.get("flag")) for f in flags)),
+                               t.publish_at))
+    items.sort(key=lambda i: (i.publish_at is not None, i.publish_at or now, -i.urgency,
+                              i.translation.pk))
     return items
 
 
@@ -204,17 +233,19 @@ def version_content(t: Translation | TranslationRevision) -> dict[str, Any]:
             "blocks": list(t.blocks or [])}
 
 
-def _add_revision(t: Translation, user: Any, note: str) -> TranslationRevision:
+def _add_revision(t: Translation, user: Any, note: str,
+                  content: dict[str, Any] | None = None) -> TranslationRevision:
     last = t.revisions.order_by("-number").values_list("number", flat=True).first() or 0
     return TranslationRevision.objects.create(translation=t, number=last + 1,
                                               created_by=_user(user), note=note,
-                                              **version_content(t))
+                                              **(content or version_content(t)))
 
 
-def ensure_machine_revision(t: Translation) -> None:
-    """Before the first edit, keep the machine's version as revision 1."""
+def ensure_machine_revision(t: Translation, content: dict[str, Any] | None = None) -> None:
+    """Before the first edit, keep the machine's version as revision 1 (``content``: the
+    version as it was before the caller changed ``t`` in memory)."""
     if not t.revisions.exists():
-        _add_revision(t, None, "machine")
+        _add_revision(t, None, "machine", content)
 
 
 def _user(user: Any) -> Any:
@@ -299,7 +330,7 @@ def save_edit(translation: Translation, values: dict[str, str], user: Any, *,
                 changed.append(key)
         if not changed:
             return []
-        ensure_machine_revision(t)
+        ensure_machine_revision(t, before)
         t.blocks = blocks
         t.edited_fields = sorted(set(edited) | {k for k in changed if not k.startswith("block-")})
         t.flags = _remaining_flags(t.flags or [], changed)
@@ -307,9 +338,17 @@ def save_edit(translation: Translation, values: dict[str, str], user: Any, *,
         t.version += 1
         t.save()
         _add_revision(t, user, "edit")
+        _mark_post_updated(t)
         audit.record(user, "translation.edit", t, before=before, after=version_content(t),
                      note=", ".join(changed))
         return changed
+
+
+def _mark_post_updated(t: Translation) -> None:
+    """An edit to a story already published is a revision readers see: the post shows
+    "Diperbarui" at this time (``Post.updated_at``)."""
+    Post.objects.filter(translation=t, status=Post.Status.PUBLISHED).update(
+        updated_at=t.edited_at or timezone.now())
 
 
 def _where(key: str) -> str:
@@ -322,8 +361,9 @@ def _remaining_flags(flags: list[dict[str, Any]], changed: list[str]) -> list[di
     return [f for f in flags if f.get("where") not in fixed]
 
 
-def approve(translation: Translation, user: Any) -> Post:
-    """Publish now. Idempotent: approving again returns the one Post the entry has."""
+def approve(translation: Translation, user: Any, *, note: str = "") -> Post:
+    """Publish now (a schedule the story had is dropped). Idempotent: approving again
+    returns the one Post the entry has."""
     with transaction.atomic():
         t = _locked(translation)
         entry = Entry.objects.select_for_update().get(pk=t.article.entry_id)
@@ -345,9 +385,12 @@ def approve(translation: Translation, user: Any) -> Post:
             return Post.objects.get(entry=entry)
         Entry.objects.filter(pk=entry.pk).update(status=S.PUBLISHED, lease_until=None,
                                                  error="")
+        if t.publish_at is not None:
+            Translation.objects.filter(pk=t.pk).update(publish_at=None)
         entry.refresh_from_db()
         audit.record(user, "translation.approve", t, before=before, after=audit.snapshot(entry),
-                     note=f"published as {post.get_absolute_url()}")
+                     note=f"published as {post.get_absolute_url()}" + (f" ({note})" if note
+                                                                       else ""))
         return post
 
 
@@ -362,6 +405,7 @@ def reject(translation: Translation, user: Any, reason: str = "") -> None:
         before = audit.snapshot(entry)
         Entry.objects.filter(pk=entry.pk).update(status=S.REJECTED, lease_until=None,
                                                  error=f"rejected: {reason}"[:2000])
+        Translation.objects.filter(pk=t.pk).update(publish_at=None)
         entry.refresh_from_db()
         audit.record(user, "translation.reject", t, before=before,
                      after=audit.snapshot(entry), note=reason)
@@ -449,6 +493,7 @@ def restore_revision(translation: Translation, revision: TranslationRevision, us
         t.version += 1
         t.save()
         new = _add_revision(t, user, f"restore of #{revision.number}")
+        _mark_post_updated(t)
         audit.record(user, "translation.restore", t, before=before, after=version_content(t),
                      note=f"restored revision {revision.number}")
         return new
@@ -509,3 +554,80 @@ def poll_source_now(source: Source, user: Any) -> str:
             outcome = f"{result.new_entries} new entries"
     audit.record(user, "source.poll", source, note=outcome)
     return outcome
+
+
+# ---------------------------------------------------------------- schedule, correct
+
+def parse_publish_at(text: str) -> datetime:
+    """An editor's "publish at": ISO 8601 (``2026-11-27T06:00``, ``2026-11-27 06:00``, with or
+    without an offset; without, the site's time zone). Raises ReviewError for anything else."""
+    text = (text or "").strip()
+    if not text:
+        raise ReviewError("give a time to publish at")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ReviewError(f"not a time: {text[:40]!r} (use YYYY-MM-DD HH:MM)") from None
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
+def schedule(translation: Translation, user: Any, when: datetime, *,
+             now: datetime | None = None) -> Translation:
+    """Approve the story for publication at ``when``. Nothing is published now: the entry
+    stays in review (no Post) until :func:`warta.newsroom.policies.publish_due` publishes it.
+    Raises ReviewError (nothing stored) for a time that is not in the future or a story that
+    is not in review."""
+    now = now or timezone.now()
+    if timezone.is_naive(when):
+        raise ReviewError("a publication time needs a time zone")
+    if when <= now:
+        raise ReviewError("the publication time has passed: choose a later time, or publish "
+                          "now")
+    with transaction.atomic():
+        t = _locked(translation)
+        entry = t.article.entry
+        if entry.status != S.IN_REVIEW:
+            raise ReviewError(f"entry {entry.pk} is {entry.status}: only a story in review "
+                              "can be scheduled")
+        before = {"publish_at": t.publish_at.isoformat() if t.publish_at else None}
+        t.publish_at, t.scheduled_by = when, _user(user)
+        t.save(update_fields=["publish_at", "scheduled_by"])
+        audit.record(user, "translation.schedule", t, before=before,
+                     after={"publish_at": when.isoformat()},
+                     note=f"publish at {when.isoformat()}")
+        return t
+
+
+def unschedule(translation: Translation, user: Any) -> bool:
+    """Take a scheduled story back into the queue undecided. False when it had no schedule."""
+    with transaction.atomic():
+        t = _locked(translation)
+        if t.publish_at is None:
+            return False
+        before = {"publish_at": t.publish_at.isoformat()}
+        t.publish_at, t.scheduled_by = None, None
+        t.save(update_fields=["publish_at", "scheduled_by"])
+        audit.record(user, "translation.unschedule", t, before=before,
+                     after={"publish_at": None})
+        return True
+
+
+def add_correction(post: Post, user: Any, note: str) -> Correction:
+    """Add a correction note under a published story; the story shows "updated" at this
+    time. Raises ReviewError for an empty note or a killed post."""
+    note = _clean(note or "")
+    if not note:
+        raise ReviewError("a correction needs a note saying what was corrected")
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        if post.status != Post.Status.PUBLISHED:
+            raise ReviewError("only a published story can be corrected")
+        before = audit.snapshot(post)
+        now = timezone.now()
+        correction = Correction.objects.create(post=post, note=note, created=now,
+                                               created_by=_user(user))
+        post.updated_at = now
+        post.save(update_fields=["updated_at"])
+        audit.record(user, "post.correct", post, before=before, after=audit.snapshot(post),
+                     note=note)
+        return correction

@@ -5,3 +5,8 @@ class ReaderConfig(AppConfig):
     name = "warta.reader"
     label = "reader"
     verbose_name = "Readers and newsletter"
+
+    def ready(self) -> None:
+        from warta.reader import push
+
+        push.connect()  # WebSub pings and instant alerts when a story changes

@@ -71,6 +71,13 @@ class Issue(models.Model):
 
     class Meta:
         ordering = ["-period_end", "-id"]
+        constraints = [
+            # two runs at once (the cron line and an instant alert) both start the next
+            # issue where the last one ended: only one of them can create it
+            models.UniqueConstraint(fields=["frequency", "period_start"],
+                                    condition=models.Q(is_test=False),
+                                    name="issue_once_per_start"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.frequency} #{self.pk} ({self.period_end:%Y-%m-%d %H:%M})"

@@ -28,17 +28,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
+from django.core.mail.message import sanitize_address
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from warta.core.errors import WartaError
 from warta.newsroom.models import Post
-from warta.reader.mail import digest_mail
+from warta.reader.mail import digest_mail, mail_domain
 from warta.reader.models import Frequency, Issue, Send, Subscriber
 from warta.site.views import published_posts
 
@@ -82,7 +86,9 @@ def create_issue(frequency: str, now: datetime | None = None) -> Issue | None:
             last = (Issue.objects.filter(frequency=frequency, is_test=False)
                     .order_by("-period_end").first())
             start = now - WINDOWS[Frequency(frequency)]
-            if last is not None and last.period_end > start:
+            if last is None:  # the very first: a start two runs at once agree on
+                start = start.replace(minute=0, second=0, microsecond=0)
+            elif last.period_end > start:
                 start = last.period_end
             posts = list(published_posts().filter(published_at__gt=start, published_at__lte=now)
                          .values_list("id", "category_id"))
@@ -133,6 +139,16 @@ def _describe(error: Exception) -> str:
         return "; ".join(f"{code} {msg.decode(errors='replace')}"
                          for code, msg in error.recipients.values())
     return f"{error.__class__.__name__}: {error}"
+
+
+def _address_problem(address: str) -> str:
+    """Why no mail can go to ``address`` (empty when it is a valid, one-line address)."""
+    try:
+        validate_email(address)
+        sanitize_address(address, "utf-8")
+    except (ValidationError, ValueError) as e:
+        return f"invalid address {address!r}: {e}"
+    return ""
 
 
 def _claim(row: Send, now: datetime) -> bool:
@@ -197,6 +213,13 @@ def _send_row(row: Send, issue: Issue, posts: list[Post], connection: Any,
         _finish(row, Send.Status.EMPTY)
         report.empty += 1
         return
+    problem = _address_problem(subscriber.email)
+    if problem:  # stored without the form (admin, an import): no mail can be built for it
+        _finish(row, Send.Status.FAILED, last_error=problem, last_error_at=now)
+        report.failed += 1
+        log.warning("newsletter: issue %s to subscriber %s not sent: %s", issue.pk,
+                    subscriber.pk, problem)
+        return
     try:
         connection.send_messages([digest_mail(issue, subscriber, chosen)])
     except (smtplib.SMTPException, OSError) as e:
@@ -226,3 +249,40 @@ def send_newsletter(frequency: str, *, now: datetime | None = None,
         report.add(send_issue(issue, connection_factory=connection_factory, sleep=sleep))
     return report
 
+
+
+TEST_ISSUE_STORIES = 10
+
+
+def send_test_issue(address: str, frequency: str = Frequency.DAILY,
+                    now: datetime | None = None) -> Issue:
+    """Mail the issue ``frequency`` would carry now (the newest stories of its window, at
+    most ``TEST_ISSUE_STORIES``) to ``address`` only, subject marked ``[TEST]``. Recorded as
+    an ``is_test`` issue with no ``Send`` rows: it changes nothing for subscribers and is
+    never counted as the last real issue. The address's own subscriber record, if any, gives
+    working links; otherwise the links in it lead nowhere. Raises ``NewsletterError`` when
+    there is no story to show or the SMTP server refuses."""
+    now = now or timezone.now()
+    start = now - WINDOWS[Frequency(frequency)]
+    posts = list(published_posts().filter(published_at__gt=start, published_at__lte=now)
+                 [:TEST_ISSUE_STORIES])
+    if not posts:
+        raise NewsletterError(f"no story was published in the {frequency} window: "
+                              "nothing to put in a test issue")
+    subscriber = Subscriber.objects.filter(email=address).first() \
+        or Subscriber(email=address, frequency=frequency)
+    issue = Issue.objects.create(frequency=frequency, period_start=start, period_end=now,
+                                 post_ids=[p.pk for p in posts], is_test=True)
+    mail = digest_mail(issue, subscriber, posts)
+    mail.subject = f"[TEST] {mail.subject}"
+    mail.extra_headers["Message-ID"] = make_msgid(f"warta.test{issue.pk}",
+                                                  domain=mail_domain())
+    try:
+        get_connection().send_messages([mail])
+    except (smtplib.SMTPException, OSError) as e:
+        issue.delete()  # nothing went out: no record of a test issue that was not sent
+        raise NewsletterError(
+            f"the SMTP server {settings.EMAIL_HOST}:{settings.EMAIL_PORT} refused the test "
+            f"issue to {address}: {_describe(e)}") from e
+    Issue.objects.filter(pk=issue.pk).update(completed_at=timezone.now())
+    return issue

@@ -231,6 +231,12 @@ class Sweeper:
                     log.info("sweeper: %d poll(s), %d entr(y/ies) sent", polls, entries)
             except Exception:  # the database or broker is away: try again next round
                 log.exception("sweeper: pass failed")
+            try:  # scheduled stories out, licence-expired stories withdrawn
+                from warta.newsroom.policies import run_periodic
+
+                run_periodic()
+            except Exception:
+                log.exception("sweeper: newsroom periodic step failed")
             stop.wait(self.every)
 
 

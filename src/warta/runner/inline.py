@@ -120,6 +120,12 @@ def schedule(stop: threading.Event, *, every: float = 10.0) -> None:
                                  result.new_entries)
             except Exception:  # never let the scheduler die; the error is logged
                 log.exception("scheduler: polling failed")
+            try:  # scheduled stories out, licence-expired stories withdrawn
+                from warta.newsroom.policies import run_periodic
+
+                run_periodic()
+            except Exception:
+                log.exception("scheduler: newsroom periodic step failed")
             stop.wait(every)
     finally:
         connection.close()

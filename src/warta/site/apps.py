@@ -10,3 +10,9 @@ class SiteConfig(AppConfig):
         from warta.site.search import connect_signals
 
         connect_signals()
+        from warta.site.tags import connect_signals as connect_tag_signals
+
+        connect_tag_signals()
+        from warta.site.cache import connect_signals as connect_cache_signals
+
+        connect_cache_signals()

@@ -27,7 +27,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFee
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from warta.newsroom.models import Category, Post, Translation
+from warta.newsroom.models import Category, Post, Tag, Translation
 from warta.site.render import figure_html, plain_paragraphs, render_blocks, safe_url
 from warta.site.seo import post_modified
 from warta.site.views import base_url, language_name, published_posts
@@ -36,13 +36,18 @@ FEED_ITEMS = 50
 FEED_PARAGRAPHS = 2
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
-_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
 
 
 def xml_text(text: str) -> str:
     """``text`` without the characters XML 1.0 forbids (a hostile title must not break
-    the feed)."""
+    the feed) and without bidi overrides (a U+202E would reverse a reader's line)."""
     return _XML_INVALID.sub("", text)
+
+
+def websub_hub() -> str:
+    """The WebSub hub the feeds announce (``websub.hub``; empty: none)."""
+    return str(settings.WARTA.get("websub.hub", "") or "")
 
 
 def full_content_enabled() -> bool:
@@ -57,6 +62,11 @@ class RssFeed(Rss201rev2Feed):
         attrs["xmlns:content"] = CONTENT_NS
         return attrs
 
+    def add_root_elements(self, handler: Any) -> None:
+        super().add_root_elements(handler)  # includes <atom:link rel="self">
+        if self.feed.get("hub"):
+            handler.addQuickElement("atom:link", None, {"rel": "hub", "href": self.feed["hub"]})
+
     def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
         super().add_item_elements(handler, item)
         if item.get("full_html"):
@@ -65,6 +75,11 @@ class RssFeed(Rss201rev2Feed):
 
 class AtomFeed(Atom1Feed):
     """Atom 1.0 with the full article as ``<content type="html">`` when an item has one."""
+
+    def add_root_elements(self, handler: Any) -> None:
+        super().add_root_elements(handler)  # includes <link rel="self">
+        if self.feed.get("hub"):
+            handler.addQuickElement("link", "", {"rel": "hub", "href": self.feed["hub"]})
 
     def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
         super().add_item_elements(handler, item)
@@ -88,6 +103,8 @@ class JsonFeed(SyndicationFeed):
             "language": f["language"],
             "authors": [{"name": f["author_name"]}] if f.get("author_name") else [],
         }
+        if f.get("hub"):
+            data["hubs"] = [{"type": "WebSub", "url": f["hub"]}]
         data["items"] = [self.item_dict(item) for item in self.items]
         return {k: v for k, v in data.items() if v not in (None, "", [])} | {"items": data["items"]}
 
@@ -113,12 +130,17 @@ class JsonFeed(SyndicationFeed):
         outfile.write(json.dumps(self.feed_dict(), ensure_ascii=False, indent=1))
 
 
+Topic = Category | Tag
+
+
 class PostsFeed(Feed):
-    """The newest posts: site-wide, or of the category in the URL (``slug``)."""
+    """The newest posts: site-wide, or of the category or tag (``kind="tag"``) in the URL
+    (``slug``)."""
 
     feed_type: type[SyndicationFeed] = RssFeed
     url_name = "feed"
     category_url_name = "category-feed"
+    tag_url_name = "tag-feed"
     item_guid_is_permalink = True
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -127,36 +149,49 @@ class PostsFeed(Feed):
         # ConditionalGetMiddleware derives from the content changes with any change.
         response = super().__call__(request, *args, **kwargs)
         del response.headers["Last-Modified"]
+        hub = websub_hub()
+        if hub:  # WebSub discovery by HTTP header too (the topic is the canonical URL)
+            response["Link"] = f'<{hub}>; rel="hub", <{base_url()}{request.path}>; rel="self"'
         return response
 
-    def get_object(self, request: HttpRequest, slug: str | None = None) -> Category | None:
-        return get_object_or_404(Category, slug=slug) if slug is not None else None
+    def feed_extra_kwargs(self, obj: Topic | None) -> dict[str, Any]:
+        return {"hub": websub_hub()}
 
-    def title(self, obj: Category | None) -> str:
+    def get_object(
+        self, request: HttpRequest, slug: str | None = None, kind: str = "category"
+    ) -> Topic | None:
+        if slug is None:
+            return None
+        return get_object_or_404(Tag if kind == "tag" else Category, slug=slug)
+
+    def title(self, obj: Topic | None) -> str:
         name = xml_text(str(settings.WARTA["site.name"]))
         return f"{xml_text(obj.name)} — {name}" if obj else name
 
-    def link(self, obj: Category | None) -> str:
+    def link(self, obj: Topic | None) -> str:
         return base_url() + (obj.get_absolute_url() if obj else reverse("home"))
 
-    def feed_url(self, obj: Category | None) -> str:
+    def feed_url(self, obj: Topic | None) -> str:
         if obj is None:
             return base_url() + reverse(self.url_name)
-        return base_url() + reverse(self.category_url_name, kwargs={"slug": obj.slug})
+        name = self.tag_url_name if isinstance(obj, Tag) else self.category_url_name
+        return base_url() + reverse(name, kwargs={"slug": obj.slug})
 
-    def description(self, obj: Category | None) -> str:
+    def description(self, obj: Topic | None) -> str:
         return xml_text(str(settings.WARTA["site.tagline"]))
 
-    def author_name(self, obj: Category | None) -> str:
+    def author_name(self, obj: Topic | None) -> str:
         return xml_text(str(settings.WARTA["site.name"]))
 
-    def items(self, obj: Category | None) -> list[Post]:
+    def items(self, obj: Topic | None) -> list[Post]:
         qs: QuerySet[Post] = published_posts().annotate(
             source_language=F("translation__article__language")
         )
-        if obj is not None:
+        if isinstance(obj, Tag):
+            qs = qs.filter(tags=obj)
+        elif obj is not None:
             qs = qs.filter(category=obj)
-        return list(qs[:FEED_ITEMS])
+        return list(qs.prefetch_related("tags")[:FEED_ITEMS])
 
     def item_title(self, item: Post) -> str:
         return xml_text(item.translation.title)
@@ -174,7 +209,9 @@ class PostsFeed(Feed):
         return post_modified(item)
 
     def item_categories(self, item: Post) -> list[str]:
-        return [xml_text(item.category.name)] if item.category else []
+        names = [item.category.name] if item.category else []
+        names += [t.name for t in item.tags.all() if t.name not in names]
+        return [xml_text(n) for n in names]
 
     def item_author_name(self, item: Post) -> str:
         return xml_text(item.source_name)
@@ -246,8 +283,9 @@ class AtomPostsFeed(PostsFeed):
     feed_type = AtomFeed
     url_name = "feed-atom"
     category_url_name = "category-feed-atom"
+    tag_url_name = "tag-feed-atom"
 
-    def subtitle(self, obj: Category | None) -> str:
+    def subtitle(self, obj: Topic | None) -> str:
         return self.description(obj)
 
 
@@ -255,6 +293,7 @@ class JsonPostsFeed(PostsFeed):
     feed_type = JsonFeed
     url_name = "feed-json"
     category_url_name = "category-feed-json"
+    tag_url_name = "tag-feed-json"
 
 
 # kept for code that names the original RSS feed class

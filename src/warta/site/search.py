@@ -38,7 +38,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from warta.newsroom.models import Post, Translation
-from warta.site.render import blocks_text, site_zone
+from warta.site.render import blocks_text, clean_text, site_zone
 
 TABLE = "site_public_search"
 MAX_QUERY_CHARS = 200
@@ -219,6 +219,8 @@ class SearchResults:
                 continue
             default = (escape(post.translation.title), mark_safe(""))
             title, snippet = marked.get(pk, default)
+            # bidi controls are not markup: removing them keeps the HTML safe
+            title, snippet = mark_safe(clean_text(title)), mark_safe(clean_text(snippet))
             hits.append(SearchHit(post, title, snippet, rank))
         return hits
 

@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from warta.newsroom.models import Article, Post, Translation
-from warta.site.render import plain_paragraphs, safe_url
+from warta.site.render import clean_text, plain_paragraphs, safe_url
 
 # the first of these that Post has is its "last revised" time; publication time otherwise
 _MODIFIED_FIELDS = ("updated_at", "revised_at", "modified_at", "updated", "modified")
@@ -89,20 +89,31 @@ def article_metadata(post: Post) -> dict[str, Any]:
     image = tr.image if isinstance(tr.image, dict) else {}
     return {
         "url": absolute_url(post.get_absolute_url()),
-        "title": tr.title,
-        "description": paragraphs[0][:DESCRIPTION_CHARS] if paragraphs else "",
+        "title": clean_text(tr.title),
+        "description": clean_text(paragraphs[0])[:DESCRIPTION_CHARS] if paragraphs else "",
         "image": safe_url(image.get("src")),
-        "image_alt": str(image.get("caption") or ""),
+        "image_alt": clean_text(str(image.get("caption") or "")),
         "published": post.published_at,
         "modified": post_modified(post),
         "section": post.category.name if post.category else "",
         "language": language or site_language,
         "site_language": site_language,
-        "byline": str(article.get("byline") or "").strip(),
+        "byline": clean_text(str(article.get("byline") or "")).strip(),
         "source": post.source_name,
         "original_url": safe_url(post.original_url),
-        "dateline": (tr.dateline or "").strip().rstrip(":-–— ").strip(),
+        "dateline": clean_text(tr.dateline or "").strip().rstrip(":-–— ").strip(),
+        "canonical": canonical_url(post),
     }
+
+
+def canonical_url(post: Post) -> str:
+    """Where ``rel=canonical`` points: the article's own URL, or the original article's
+    when the source's licence asks for it (``Source.canonical_policy == "original"``) and
+    the original is an http(s) URL."""
+    original = safe_url(post.original_url)
+    if original and post.entry.source.canonical_policy == "original":
+        return original
+    return absolute_url(post.get_absolute_url())
 
 
 def news_article_jsonld(post: Post, meta: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -178,7 +189,7 @@ def article_head_html(post: Post) -> SafeString:
         names.append(("twitter:image", meta["image"]))
     return format_html(
         '<link rel="canonical" href="{}">\n{}\n{}\n{}',
-        meta["url"],
+        meta["canonical"],
         format_html_join("\n", '<meta property="{}" content="{}">', props),
         format_html_join("\n", '<meta name="{}" content="{}">', names),
         jsonld_script(news_article_jsonld(post, meta)),

@@ -46,6 +46,14 @@ def _visible(now: datetime | None = None) -> Q:
     return Q(status=Post.Status.PUBLISHED, published_at__lte=now or timezone.now())
 
 
+def _indexable() -> Q:
+    """Posts whose URL we ask search engines to index: not of a ``noindex`` source, and
+    not canonical to the original article (a sitemap lists canonical URLs only; Google
+    reads a non-canonical URL in a sitemap as a conflicting signal). Such posts stay on
+    the site, in lists, feeds and search — only the sitemaps leave them out."""
+    return Q(entry__source__noindex=False) & ~Q(entry__source__canonical_policy="original")
+
+
 class _BaseSitemap(Sitemap):
     """Locations under ``site.base_url`` (scheme, host and any path prefix)."""
 
@@ -64,7 +72,11 @@ class PostSitemap(_BaseSitemap):
         fields = ["id", "slug", "published_at"]
         if modified_field():
             fields.append(str(modified_field()))
-        return Post.objects.filter(_visible()).only(*fields).order_by("-published_at", "-id")
+        return (
+            Post.objects.filter(_visible(), _indexable())
+            .only(*fields)
+            .order_by("-published_at", "-id")
+        )
 
     def lastmod(self, item: Post) -> datetime:
         return post_modified(item)
@@ -72,7 +84,7 @@ class PostSitemap(_BaseSitemap):
     def get_latest_lastmod(self) -> datetime | None:
         # one aggregate, not a pass over every post
         name = modified_field()
-        agg = Post.objects.filter(_visible()).aggregate(
+        agg = Post.objects.filter(_visible(), _indexable()).aggregate(
             p=Max("published_at"), **({"m": Max(name)} if name else {})
         )
         values = [v for v in (agg.get("p"), agg.get("m")) if v is not None]
@@ -175,7 +187,7 @@ def news_sitemap(request: HttpRequest) -> HttpResponse:
     """Posts published in the last 48 hours, newest first, as a Google News sitemap."""
     now = timezone.now()
     posts = (
-        Post.objects.filter(_visible(now), published_at__gte=now - NEWS_WINDOW)
+        Post.objects.filter(_visible(now), _indexable(), published_at__gte=now - NEWS_WINDOW)
         .select_related("translation")
         .only("id", "slug", "published_at", "translation__title")
         .order_by("-published_at", "-id")[:NEWS_LIMIT]

@@ -1,10 +1,10 @@
 """Public URLs (Indonesian paths). Names are used by models' get_absolute_url and the CLI."""
 
 from django.templatetags.static import static
-from django.urls import path
+from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from warta.site import feeds, search_page, sitemaps, views
+from warta.site import feeds, lists, search_page, sitemaps, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,18 @@ urlpatterns = [
     path("kategori/<slug:slug>/rss.xml", feeds.PostsFeed(), name="category-feed"),
     path("kategori/<slug:slug>/atom.xml", feeds.AtomPostsFeed(), name="category-feed-atom"),
     path("kategori/<slug:slug>/feed.json", feeds.JsonPostsFeed(), name="category-feed-json"),
+    path("tag/<slug:slug>/", lists.tag, name="tag"),
+    path("tag/<slug:slug>/rss.xml", feeds.PostsFeed(), {"kind": "tag"}, name="tag-feed"),
+    path("tag/<slug:slug>/atom.xml", feeds.AtomPostsFeed(), {"kind": "tag"},
+         name="tag-feed-atom"),
+    path("tag/<slug:slug>/feed.json", feeds.JsonPostsFeed(), {"kind": "tag"},
+         name="tag-feed-json"),
+    path("sumber/<int:pk>/", lists.source, name="source"),
+    path("penulis/<slug:slug>/", lists.author, name="author"),
+    re_path(r"^(?P<year>[0-9]{4})/$", lists.archive, name="archive-year"),
+    re_path(r"^(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/$", lists.archive, name="archive-month"),
+    re_path(r"^(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/(?P<day>[0-9]{2})/$", lists.archive,
+            name="archive-day"),
     path("cari/", search_page.search, name="search"),
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap-index"),
     path("sitemap-news.xml", sitemaps.news_sitemap, name="sitemap-news"),

@@ -7,6 +7,7 @@ that says so; an unknown slug answers 404.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,10 +24,14 @@ from django.utils.translation import gettext as _
 
 from warta.core.related import RelatedDoc, pick_related
 from warta.newsroom.models import Article, Category, Post, Translation
+from warta.site import story
+from warta.site.cache import note_dependency, post_tag
+from warta.site.popular import count_view, most_read
 from warta.site.render import (
     RelatedLink,
     babel_locale,
     blocks_text,
+    clean_text,
     figure_html,
     plain_paragraphs,
     render_blocks,
@@ -44,7 +49,21 @@ def _bump_related_generation(**_kwargs: Any) -> None:
     try:
         cache.incr(_RELATED_GENERATION)
     except ValueError:
-        cache.set(_RELATED_GENERATION, 1, None)
+        cache.set(_RELATED_GENERATION, _fresh_generation(), None)
+
+
+def _fresh_generation() -> int:
+    """A generation never used before in this process: after the cache lost the counter
+    (evicted, cleared) a restart from 0 would match a pool memoised under an old 0."""
+    return time.monotonic_ns()
+
+
+def _related_generation() -> int:
+    generation = cache.get(_RELATED_GENERATION)
+    if generation is None:
+        cache.add(_RELATED_GENERATION, _fresh_generation(), None)
+        generation = cache.get(_RELATED_GENERATION, 0)
+    return int(generation)
 
 
 for _model in (Post, Translation):
@@ -81,9 +100,9 @@ def make_card(post: Post) -> Card:
     paragraphs = plain_paragraphs(tr.blocks or [], limit=1)
     return Card(
         post=post,
-        title=tr.title,
+        title=clean_text(tr.title),
         url=post.get_absolute_url(),
-        excerpt=paragraphs[0] if paragraphs else "",
+        excerpt=clean_text(paragraphs[0]) if paragraphs else "",
         image=image,
         untranslated=tr.status == Translation.Status.UNTRANSLATED,
     )
@@ -134,11 +153,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def home_context(page: Page[Post]) -> dict[str, Any]:
-    """The lead story (first page only) and the page's other posts grouped by category."""
+    """The lead story (first page only), the page's other posts grouped by category, and
+    (first page only) the most read stories of the last seven days."""
     cards = [make_card(p) for p in page.object_list]
     lead = cards[0] if cards and page.number == 1 else None
     rest = cards[1:] if lead else cards
-    return _context(page=page, lead=lead, sections=group_by_category(rest))
+    popular = [make_card(p) for p in most_read(published_posts())] if page.number == 1 else []
+    return _context(page=page, lead=lead, sections=group_by_category(rest), most_read=popular)
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
@@ -171,39 +192,51 @@ def find_related(post: Post) -> RelatedLink | None:
     """
     visible = Post.objects.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
     fingerprint = visible.aggregate(n=Count("id"), last=Max("id"))
-    generation = cache.get(_RELATED_GENERATION, 0)
+    generation = _related_generation()
     key = f"warta:related:{generation}:{post.pk}:{fingerprint['n']}:{fingerprint['last']}"
     cached = cache.get(key)
     if cached is None:
-        candidates = list(
-            visible.exclude(pk=post.pk)
-            .select_related("translation")
-            .only(
-                "id",
-                "slug",
-                "published_at",
-                "translation",
-                "translation__title",
-                "translation__blocks",
-            )
-            .order_by("-published_at", "-id")[:RELATED_CANDIDATES]
-        )
-        by_id = {c.pk: c for c in candidates}
-        picked = pick_related(_related_doc(post), [_related_doc(c) for c in candidates])
-        if picked is None:
-            cached = ()
-        else:
-            hit = by_id[int(picked.id)]
-            cached = (hit.get_absolute_url(), hit.translation.title)
+        pool_key = f"{generation}:{fingerprint['n']}:{fingerprint['last']}"
+        docs, links = _recent_candidates(visible, pool_key)
+        candidates = [d for d in docs if d.id != post.pk][:RELATED_CANDIDATES]
+        picked = pick_related(_related_doc(post), candidates)
+        cached = () if picked is None else links[int(picked.id)]
         cache.set(key, cached, RELATED_CACHE_SECONDS)
     if not cached:
         return None
     url, title = cached
+    note_dependency(post_tag(url))  # a kill of the linked story re-renders this page
     return RelatedLink(title=title, url=url)
 
 
+_pool: tuple[str, list[RelatedDoc], dict[int, tuple[str, str]]] = ("", [], {})
+
+
+def _recent_candidates(
+    visible: QuerySet[Post], pool_key: str
+) -> tuple[list[RelatedDoc], dict[int, tuple[str, str]]]:
+    """The most recent visible posts as related-story candidates, kept in this process
+    until the set of visible posts changes: every article render would otherwise load and
+    parse the same 200 bodies again (most of an uncached article's render time)."""
+    global _pool
+    if _pool[0] != pool_key:
+        posts = list(
+            visible.select_related("translation")
+            .only("id", "slug", "published_at", "translation",
+                  "translation__title", "translation__blocks")
+            .order_by("-published_at", "-id")[:RELATED_CANDIDATES + 1]
+        )
+        links = {p.pk: (p.get_absolute_url(), p.translation.title) for p in posts}
+        _pool = (pool_key, [_related_doc(p) for p in posts], links)
+    return _pool[1], _pool[2]
+
+
 def article(request: HttpRequest, slug: str) -> HttpResponse:
-    post = Post.objects.select_related("translation", "category").filter(slug=slug).first()
+    post = (
+        Post.objects.select_related("translation", "category", "entry__source")
+        .filter(slug=slug)
+        .first()
+    )
     if post is None or post.published_at > timezone.now():
         raise Http404(_("Article not found"))
     if post.status == Post.Status.KILLED:
@@ -211,7 +244,20 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     if post.status != Post.Status.PUBLISHED:
         raise Http404(_("Article not found"))
 
-    return render(request, "site/article.html", article_context(post))
+    response = render(request, "site/article.html", article_context(post))
+    if post.entry.source.noindex:
+        response.headers["X-Robots-Tag"] = "noindex"
+    count_view(post.pk)
+    return response
+
+
+def _byline(article_id: int) -> tuple[str, str]:
+    """``(name, author page URL)`` of the article's byline; ``("", "")`` without one."""
+    from warta.site.lists import author_slug, clean_byline
+
+    raw = Article.objects.filter(pk=article_id).values_list("byline", flat=True).first() or ""
+    slug = author_slug(raw)
+    return (clean_byline(raw), reverse("author", kwargs={"slug": slug})) if slug else ("", "")
 
 
 def language_name(code: str) -> str:
@@ -231,7 +277,7 @@ def article_context(post: Post) -> dict[str, Any]:
     )
     body_lang = source_lang if untranslated else ""
     lead_image = tr.image if isinstance(tr.image, dict) else None
-    lead_figure = figure_html(lead_image, "lead")
+    lead_figure = figure_html(lead_image, "lead", lazy=False)
     body = render_blocks(
         tr.blocks or [],
         dateline=tr.dateline,
@@ -239,17 +285,27 @@ def article_context(post: Post) -> dict[str, Any]:
         skip_image_src=str(lead_image.get("src") or "") if lead_figure and lead_image else "",
     )
     excerpt = plain_paragraphs(tr.blocks or [], limit=1)
+    page_url = base_url() + post.get_absolute_url()
     return _context(
+        updated_at=story.revised_at(post),
+        corrections=list(post.corrections.all()),
+        also_reported=story.also_reported(post),
+        share_links=story.share_links(page_url, tr.title),
+        reading_minutes=story.reading_minutes(tr.blocks or [], tr.title),
+        breadcrumbs=story.breadcrumbs(post, tr.title),
+        tags=list(post.tags.all()),
+        source=post.entry.source,
+        byline=_byline(tr.article_id),
         post=post,
         translation=tr,
-        title=tr.title,
+        title=clean_text(tr.title),
         lead_figure=lead_figure,
         body=body,
         untranslated=untranslated,
         body_lang=body_lang,
         source_language_name=language_name(source_lang),
         original_url=safe_url(post.original_url),
-        description=excerpt[0][:300] if excerpt else "",
-        canonical_url=base_url() + post.get_absolute_url(),
+        description=clean_text(excerpt[0])[:300] if excerpt else "",
+        canonical_url=page_url,
         current_category=post.category.slug if post.category else "",
     )

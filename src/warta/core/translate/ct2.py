@@ -130,14 +130,23 @@ class CTranslate2Translator:
         beam_size: int = 2,
         max_batch_size: int = 32,
         max_decoding_length: int = 256,
+        max_batch_tokens: int = 0,
+        min_decoding_length: int = 1,
     ) -> None:
-        """Load the model at ``model_dir``. Raises TranslateError if it cannot be loaded."""
+        """Load the model at ``model_dir``. Batches hold at most ``max_batch_size``
+        sentences, or — with ``max_batch_tokens`` > 0 — at most that many source tokens
+        (a token budget: many short sentences or a few long ones per batch).
+        ``min_decoding_length`` forces outputs to at least that many tokens (benchmarks
+        of random-weight models fix the output length with it). Raises TranslateError if
+        the model cannot be loaded."""
         self.layout = detect_layout(Path(model_dir))
         self.device = resolve_device(device)
         self.compute_type = resolve_compute_type(compute_type, self.device)
         self.beam_size = beam_size
         self.max_batch_size = max(1, max_batch_size)
         self.max_decoding_length = max_decoding_length
+        self.max_batch_tokens = max(0, max_batch_tokens)
+        self.min_decoding_length = max(1, min_decoding_length)  # CTranslate2's default: 1
         meta = self.layout.metadata
         self.source_prefix_token: str | None = meta.get("source_prefix_token")
         self.target_prefix_token: str | None = meta.get("target_prefix_token")
@@ -189,30 +198,60 @@ class CTranslate2Translator:
 
     def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
         """Translate ``texts`` (one output per input, in order). Whitespace-only inputs come
-        back unchanged without reaching the model. Inputs are sorted by token length and
-        cut into ``max_batch_size`` chunks so padding stays small. Raises TranslateError."""
+        back unchanged without reaching the model. Inputs are sorted by token length and cut
+        into batches (``max_batch_size`` sentences, or ``max_batch_tokens`` padded tokens)
+        so padding stays small; the batches are submitted together, so CTranslate2 runs them
+        in parallel on its ``inter_threads`` workers. The cut depends only on the inputs, so
+        the same inputs always give the same outputs. Raises TranslateError."""
         self._check_pair(source, target)
         out = list(texts)
         todo = [i for i, t in enumerate(texts) if t.strip()]
         tokens = {i: self._tokenize(texts[i].strip()) for i in todo}
         todo.sort(key=lambda i: len(tokens[i]))
-        for start in range(0, len(todo), self.max_batch_size):
-            chunk = todo[start : start + self.max_batch_size]
-            for i, hyp in zip(chunk, self._run([tokens[i] for i in chunk]), strict=True):
+        chunks = self._batches([len(tokens[i]) for i in todo])
+        pending = [self._submit([tokens[i] for i in todo[a:b]]) for a, b in chunks]
+        for (a, b), results in zip(chunks, pending, strict=True):
+            for i, hyp in zip(todo[a:b], self._collect(results), strict=True):
                 out[i] = self._detokenize(hyp)
         return out
 
-    def _run(self, batch: list[list[str]]) -> list[list[str]]:
+    def _batches(self, lengths: list[int]) -> list[tuple[int, int]]:
+        """``(start, end)`` of each batch over inputs sorted by ``lengths`` (ascending)."""
+        cuts: list[tuple[int, int]] = []
+        start = 0
+        for end in range(1, len(lengths) + 1):
+            size = end - start
+            full = (size * lengths[end - 1] > self.max_batch_tokens > 0 and size > 1) or (
+                not self.max_batch_tokens and size > self.max_batch_size)
+            if full:
+                cuts.append((start, end - 1))
+                start = end - 1
+        if start < len(lengths):
+            cuts.append((start, len(lengths)))
+        return cuts
+
+    def _submit(self, batch: list[list[str]]) -> list[Any]:
         prefix = [[self.target_prefix_token] for _ in batch] if self.target_prefix_token else None
         try:
-            results = self._translator.translate_batch(
+            return list(self._translator.translate_batch(
                 batch,
                 target_prefix=prefix,
                 beam_size=self.beam_size,
-                max_batch_size=self.max_batch_size,
+                max_batch_size=len(batch),
                 max_decoding_length=self.max_decoding_length,
+                min_decoding_length=self.min_decoding_length,
                 replace_unknowns=True,
-            )
+                asynchronous=True,
+            ))
         except (RuntimeError, ValueError) as e:
             raise TranslateError(f"{self.model_id}: translation failed: {e}") from e
-        return [list(r.hypotheses[0]) for r in results]
+
+    def _collect(self, pending: list[Any]) -> list[list[str]]:
+        try:
+            return [list(r.result().hypotheses[0]) for r in pending]
+        except (RuntimeError, ValueError) as e:
+            raise TranslateError(f"{self.model_id}: translation failed: {e}") from e
+
+    def _run(self, batch: list[list[str]]) -> list[list[str]]:
+        """One batch, synchronously (tests and benchmarks)."""
+        return self._collect(self._submit(batch))

@@ -14,11 +14,20 @@ placeholders do not come back intact is translated again *without* protection an
 (``placeholder_lost``); its links survive only where their text appears verbatim in that
 translation (``map_links``), else they are dropped (``link_dropped``). Every segment's numbers
 are checked against its source (``number_mismatch``; "4.5" ~ "4,5", see
-``protect.missing_numbers``). A flagged translation is for an editor, never auto-published.
+``protect.missing_numbers``). A "review" flag makes it for an editor, never auto-published.
 
 Kept as they are: block types, image ``src``, credits (photographer/agency names are never
 translated, also where the caption repeats them), byline, hrefs. Typographic quotes around a
-whole quotation block are taken off before translation and put back after.
+whole quotation block are taken off before translation and put back after. Emphasis spans
+(``Block.emphasis``) travel as links do, as pseudo-links (``emphasis:em``).
+
+Guards (docs/translation.md, "Guards that keep the story intact"): a label of at most
+``SHORT_WORDS`` words (headline, caption, subheading, list item) is sent with the lead
+sentence behind a ``{0}`` separator and split back; a sentence already in the target language
+or mostly in a right-to-left script is kept, not sent; control characters are removed; a
+sentence over ``segment.MAX_SEGMENT_CHARS`` is cut at clause boundaries. After rendering,
+each unit is checked against its source (``quality.assess``); every flag carries a severity
+and only "review" flags keep a story from being published automatically.
 """
 
 from __future__ import annotations
@@ -27,11 +36,17 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from warta.core.document import Block, Document, Image, Link
+from warta.core.document import Block, Document, Emphasis, Image, Link
 from warta.core.errors import TranslateError
 from warta.core.translate.base import Translator
 from warta.core.translate.glossary import Glossary
-from warta.core.translate.memory import MemoryItem, SegmentMemory, segment_key
+from warta.core.translate.memory import (
+    MemoryItem,
+    SegmentMemory,
+    candidates_of,
+    provenance_of,
+    segment_key,
+)
 from warta.core.translate.protect import (
     Protected,
     missing_numbers,
@@ -39,12 +54,27 @@ from warta.core.translate.protect import (
     restore,
     valid_links,
 )
-from warta.core.translate.segment import split_sentences, strip_space
+from warta.core.translate.quality import (
+    assess,
+    is_already_target,
+    is_control,
+    rtl_share,
+    severity_of,
+)
+from warta.core.translate.segment import MAX_SEGMENT_CHARS, split_long, split_sentences, strip_space
 
 OPEN_QUOTE, CLOSE_QUOTE = "“", "”"
 PLACEHOLDER_LOST = "placeholder_lost"
 NUMBER_MISMATCH = "number_mismatch"
 LINK_DROPPED = "link_dropped"
+ALREADY_TARGET = "already_target"
+FOREIGN_SCRIPT = "foreign_script"
+SHORT_WORDS = 3  # a unit of at most this many words is translated with the lead as context
+_SHORT_UNITS = ("title", "caption", "h2", "h3", "li", "img")
+_CONTEXT_SEPARATOR = "{0}"  # never used by protect(), which numbers from 1
+EMPHASIS_DROPPED = "emphasis_dropped"
+_EMPHASIS = "emphasis:"  # pseudo-href: emphasis travels through the links' machinery
+_SEPARATOR = re.compile(r"[{｛]\s*0\s*[}｝]")
 _PLACEHOLDER = re.compile(r"\{\d+\}|</?a\d+>")
 
 
@@ -57,8 +87,14 @@ class Flag:
     where: str
     detail: str = ""
 
+    @property
+    def severity(self) -> str:
+        """``info`` (shown, never holds the story back) or ``review`` (quality.SEVERITY)."""
+        return severity_of(self.flag)
+
     def to_dict(self) -> dict[str, str]:
-        return {"flag": self.flag, "where": self.where, "detail": self.detail}
+        return {"flag": self.flag, "where": self.where, "detail": self.detail,
+                "severity": self.severity}
 
 
 @dataclass
@@ -73,6 +109,7 @@ class DocumentTranslation:
     engine_calls: int = 0  # translate_batch calls
     memory_hits: int = 0  # distinct inputs answered by the memory
     retried: int = 0  # segments translated again without protection
+    in_context: int = 0  # short labels translated with the lead sentence as context
 
     def block_dicts(self) -> list[dict[str, Any]]:
         """``Block.to_dict()`` of each block, with ``"flags"`` where it has any."""
@@ -99,6 +136,15 @@ class _Segment:
         self.out_links: tuple[Link, ...] = ()
         self.flags: list[tuple[str, str]] = []  # (code, detail)
         self.retry = False
+        self.context = ""  # the lead sentence a short label is translated with
+        self.passed = False  # kept as it is (already in the target language, RTL script)
+
+    def engine_input(self) -> str:
+        """What the engine gets: the protected text, behind which a short label carries the
+        lead sentence as context, after a separator it must keep (``{0}``)."""
+        if self.context and _needs_engine(self.protected.text):
+            return f"{self.protected.text} {_CONTEXT_SEPARATOR} {self.context}"
+        return self.protected.text
 
 
 Part = str | _Segment
@@ -161,10 +207,19 @@ def _region(text: str, base: int, end: int, links: list[Link], lang: str,
     """Parts of ``text[base:end]``: whitespace and sentences, sentences a link spans merged."""
     cores: list[list[int]] = []
     offset = base
+    long: set[int] = set()  # starts of pieces cut from a too long sentence
     for piece in split_sentences(text[base:end], lang):
         lead, core, _ = strip_space(piece)
         if core:
-            cores.append([offset + len(lead), offset + len(lead) + len(core)])
+            start = offset + len(lead)
+            cut = split_long(core)
+            for sub in cut:
+                sub_lead, sub_core, _ = strip_space(sub)
+                if sub_core:
+                    cores.append([start + len(sub_lead), start + len(sub_lead) + len(sub_core)])
+                    if len(cut) > 1:
+                        long.add(start + len(sub_lead))
+                start += len(sub)
         offset += len(piece)
     for link in links:
         s, e = link.start, link.start + len(link.text)
@@ -180,6 +235,10 @@ def _region(text: str, base: int, end: int, links: list[Link], lang: str,
         inside = tuple(Link(k.text, k.href, k.start - a) for k in links
                        if a <= k.start and k.start + len(k.text) <= b)
         segment = _Segment(text[a:b], inside)
+        if a in long:
+            segment.flags.append(("long_sentence_split",
+                                  f"a sentence over {MAX_SEGMENT_CHARS} characters was cut at "
+                                  "clause boundaries"))
         segments.append(segment)
         parts.append(segment)
         cursor = b
@@ -205,12 +264,87 @@ def _render(parts: list[Part]) -> tuple[str, tuple[Link, ...], list[tuple[str, s
     return "".join(text), tuple(links), flags
 
 
+def _drop_controls(text: str, links: tuple[Link, ...]) -> tuple[str, tuple[Link, ...], int]:
+    """``text`` without control characters (``quality.is_control``), links moved with it, and
+    how many were removed. A link whose text held one keeps its cleaned text."""
+    if not any(is_control(c) for c in text):
+        return text, links, 0
+    keep = [not is_control(c) for c in text]
+    before = [0]
+    for k in keep:
+        before.append(before[-1] + k)
+    clean = "".join(c for c, k in zip(text, keep, strict=True) if k)
+    moved = []
+    for link in links:
+        start = min(max(link.start, 0), len(text))
+        end = min(start + len(link.text), len(text))
+        moved.append(Link("".join(c for c in link.text if not is_control(c)), link.href,
+                          before[start] if text[start:end] == link.text else link.start))
+    return clean, tuple(moved), len(text) - len(clean)
+
+
+def _spans(block: Block) -> tuple[Link, ...]:
+    """The block's links and its emphasis as one list of spans, emphasis as pseudo-links
+    (``emphasis:em``): so emphasis is protected exactly as links are — wrapped in
+    ``<aN>…</aN>``, its words translated in their sentence, re-anchored from the markers,
+    re-found by text on a retry. Spans may not overlap, so emphasis overlapping a link is
+    left out here; where it covered exactly the link, :func:`_unspan` puts it back."""
+    spans = list(block.links)
+    for e in block.emphasis:
+        end = e.start + len(e.text)
+        if not any(k.start < end and e.start < k.start + len(k.text) for k in block.links):
+            spans.append(Link(e.text, _EMPHASIS + e.kind, e.start))
+    return tuple(spans)
+
+
+def _unspan(block: Block, spans: tuple[Link, ...]) -> tuple[tuple[Link, ...],
+                                                           tuple[Emphasis, ...]]:
+    """Translated spans back to ``(links, emphasis)``."""
+    links = tuple(k for k in spans if not k.href.startswith(_EMPHASIS))
+    emphasis = [Emphasis(k.text, k.start, k.href[len(_EMPHASIS):]) for k in spans
+                if k.href.startswith(_EMPHASIS)]
+    for e in block.emphasis:
+        for i, k in enumerate(block.links):
+            if (e.start, e.text) == (k.start, k.text):
+                same = [t for t in links if t.href == k.href]
+                pos = sum(1 for j in block.links[:i] if j.href == k.href)
+                if pos < len(same):
+                    emphasis.append(Emphasis(same[pos].text, same[pos].start, e.kind))
+    return links, tuple(sorted(emphasis, key=lambda e: e.start))
+
+
+def _lead_sentence(doc: Document, lang: str) -> str:
+    """The first sentence of the first paragraph of four words or more (placeholder-like
+    text taken out), the context short labels are translated in; "" if there is none."""
+    for block in doc.blocks:
+        if block.type != "p":
+            continue
+        for piece in split_sentences(block.text, lang):
+            text = " ".join(_PLACEHOLDER.sub(" ", piece).replace("{", "(").replace(
+                "}", ")").split())
+            if len(text.split()) >= 4 and not any(is_control(c) for c in text):
+                return text[:300]
+    return ""
+
+
+def _mark_short(unit: _Unit, lead: str) -> None:
+    """A unit of one segment and at most ``SHORT_WORDS`` words gets the lead as context."""
+    if (lead and len(unit.own) == 1 and len(unit.own[0].text.split()) <= SHORT_WORDS
+            and unit.own[0].text not in lead):
+        unit.own[0].context = lead
+
+
 class _Unit:
     """One translatable text (title, caption, block): an optional quotation, a translated
     region, a credit kept verbatim, and what follows the credit."""
 
     def __init__(self, segments: list[_Segment], lang: str, text: str,
                  links: tuple[Link, ...] = (), credit: str = "", quotes: bool = False) -> None:
+        first = len(segments)
+        text, links, removed = _drop_controls(text, links)
+        self.source = text
+        self.pre_flags = ([("control_chars", f"{removed} control character(s) removed")]
+                          if removed else [])
         c_start, c_end = _split_credit(text, credit)
         self.credit = text[c_start:c_end]
         self.credit_links = tuple(Link(k.text, k.href, k.start - c_start) for k in links
@@ -221,7 +355,9 @@ class _Unit:
         placed = valid_links(text, links)
         self.before = _region(text, start, end, placed, lang, segments)
         self.after = _region(text, c_end, len(text), placed, lang, segments)
-        self.source_links = len(placed)
+        self.source_links = sum(not k.href.startswith(_EMPHASIS) for k in placed)
+        self.source_emphasis = len(placed) - self.source_links
+        self.own = segments[first:]
 
     def render(self) -> tuple[str, tuple[Link, ...], list[tuple[str, str]]]:
         body, links, flags = _render(self.before)
@@ -233,9 +369,17 @@ class _Unit:
         links += tuple(replace(k, start=k.start + credit_at) for k in self.credit_links)
         links += tuple(replace(k, start=k.start + credit_at + len(self.credit))
                        for k in after_links)
-        flags += after_flags
-        if len(links) < self.source_links and not any(f == LINK_DROPPED for f, _ in flags):
-            flags.append((LINK_DROPPED, f"{self.source_links - len(links)} link(s) lost"))
+        flags = self.pre_flags + flags + after_flags
+        passed = sum(s.passed for s in self.own)
+        if passed and passed < len(self.own):
+            flags.append(("mixed_language", f"{passed} of {len(self.own)} sentences kept as "
+                                            "they were"))
+        real = sum(not k.href.startswith(_EMPHASIS) for k in links)
+        if real < self.source_links and not any(f == LINK_DROPPED for f, _ in flags):
+            flags.append((LINK_DROPPED, f"{self.source_links - real} link(s) lost"))
+        if len(links) - real < self.source_emphasis:
+            flags.append((EMPHASIS_DROPPED, f"{self.source_emphasis - len(links) + real} "
+                                            "emphasised span(s) lost"))
         return text, links, flags
 
 
@@ -273,24 +417,28 @@ class _Run:
         self.style = target if localise else ""
         self.stats = DocumentTranslation(Document(url="", title=""))
 
-    def key(self, text: str) -> str:
+    def key(self, text: str, engine: tuple[str, str]) -> str:
         version = self.glossary.version if self.glossary is not None else ""
-        return segment_key(self.translator.name, self.translator.model_id, self.source,
-                           self.target, f"{version}:{self.style}", text)
+        return segment_key(engine[0], engine[1], self.source, self.target,
+                           f"{version}:{self.style}", text)
 
     def run(self, segments: list[_Segment]) -> None:
         for seg in segments:
             seg.protected = protect(seg.text, seg.links, self.glossary, source=self.source,
                                     target=self.style)
-        inputs = list(dict.fromkeys(s.protected.text for s in segments))
+            self._precheck(seg)
+        live = [s for s in segments if not s.passed]
+        inputs = list(dict.fromkeys(s.engine_input() for s in live))
         outputs = {t: t for t in inputs if not _needs_engine(t)}
         todo = [t for t in inputs if t not in outputs]
         if self.memory is not None and todo:
-            keys = {t: self.key(t) for t in todo}
-            found = self.memory.get_many(list(keys.values()))
+            engines = candidates_of(self.translator)
+            keys = {t: [self.key(t, e) for e in engines] for t in todo}
+            found = self.memory.get_many([k for ks in keys.values() for k in ks])
             for t in todo:
-                if keys[t] in found:
-                    outputs[t] = found[keys[t]]
+                hit = next((k for k in keys[t] if k in found), None)  # preferred engine first
+                if hit is not None:
+                    outputs[t] = found[hit]
             self.stats.memory_hits = sum(t in outputs for t in todo)
             todo = [t for t in todo if t not in outputs]
         fresh, calls = _translate_all(self.translator, todo, self.source, self.target,
@@ -298,12 +446,45 @@ class _Run:
         outputs.update(fresh)
         self.stats.engine_calls += calls
         self.stats.engine_inputs += len(todo)
-        for seg in segments:
-            self._finish(seg, outputs[seg.protected.text])
-        self._retry([s for s in segments if s.retry])
+        for seg in live:
+            self._finish(seg, self._own_part(seg, outputs[seg.engine_input()]))
+        self._retry([s for s in live if s.retry])
         if self.memory is not None:
-            self._remember(segments, fresh)
+            self._remember(live, fresh)
         self.stats.segments = len(segments)
+
+    def _precheck(self, seg: _Segment) -> None:
+        """Keep a sentence as it is when translating can only damage it: mostly in a
+        right-to-left script (an Arabic or Hebrew quotation the pair's engine does not
+        know), or already in the target language (detected with py3langid)."""
+        share = rtl_share(seg.text)
+        if share > 0.5:
+            seg.passed = True
+            seg.flags.append((FOREIGN_SCRIPT, "right-to-left text kept untranslated"))
+        elif is_already_target(seg.text, self.source, self.target):
+            seg.passed = True
+            seg.flags.append((ALREADY_TARGET, f"already in {self.target}, kept as it is"))
+        elif share > 0:
+            seg.flags.append(("rtl_text", "right-to-left words inside the sentence"))
+        if seg.passed:
+            seg.out, seg.out_links = seg.text, tuple(seg.links)
+
+    def _own_part(self, seg: _Segment, output: str) -> str:
+        """A short label's own translation: what precedes the separator. If the engine did
+        not keep exactly one separator, the label is translated alone and flagged."""
+        if seg.engine_input() == seg.protected.text:
+            return output
+        parts = _SEPARATOR.split(output)
+        if len(parts) == 2 and parts[0].strip():
+            self.stats.in_context += 1
+            return parts[0].strip()
+        alone, calls = _translate_all(self.translator, [seg.protected.text], self.source,
+                                      self.target, self.max_batch)
+        self.stats.engine_calls += calls
+        self.stats.engine_inputs += 1
+        seg.flags.append(("short_unchecked", "the lead sentence could not be used as "
+                                             "context; translated alone"))
+        return alone[seg.protected.text]
 
     def _finish(self, seg: _Segment, output: str) -> None:
         restored = restore(output, seg.protected)
@@ -336,12 +517,16 @@ class _Run:
 
     def _remember(self, segments: list[_Segment], fresh: dict[str, str]) -> None:
         """Store the engine's outputs that every segment using them accepted unflagged.
-        Keys are computed now, not before the run: a fallback translator's ``name`` and
-        ``model_id`` say afterwards which engine(s) actually produced the text."""
-        bad = {s.protected.text for s in segments if s.flags}
-        items = [MemoryItem(self.key(t), t, out, self.translator.name,
-                            self.translator.model_id, self.source, self.target)
-                 for t, out in fresh.items() if t not in bad]
+        Each row is keyed by, and records, the engine that really produced it (under
+        fallback, ``provenance_of`` one segment, not the whole translator)."""
+        bad = {s.engine_input() for s in segments
+               if any(severity_of(code) != "info" for code, _ in s.flags)}
+        items = []
+        for t, out in fresh.items():
+            if t not in bad:
+                engine = provenance_of(self.translator, t)
+                items.append(MemoryItem(self.key(t, engine), t, out, engine[0], engine[1],
+                                        self.source, self.target))
         if items:
             self.memory.put_many(items)  # type: ignore[union-attr]
 
@@ -364,10 +549,15 @@ def translate_document_checked(
     caption = (_Unit(segments, source, doc.image.caption, credit=doc.image.credit)
                if doc.image else None)
     blocks = [
-        _Unit(segments, source, b.text, b.links, b.credit if b.type == "img" else "",
+        _Unit(segments, source, b.text, _spans(b), b.credit if b.type == "img" else "",
               b.type == "quote")
         for b in doc.blocks
     ]
+    lead = _lead_sentence(doc, source)
+    for unit in [title, caption, *(u for u, b in zip(blocks, doc.blocks, strict=True)
+                                   if b.type in _SHORT_UNITS)]:
+        if unit is not None:
+            _mark_short(unit, lead)
     run = _Run(translator, source, target, max_batch, glossary, memory, localise)
     run.run(segments)
     result = run.stats
@@ -375,6 +565,9 @@ def translate_document_checked(
 
     def rendered(unit: _Unit, where: str) -> tuple[str, tuple[Link, ...], list[str]]:
         text, links, unit_flags = unit.render()
+        if any(not s.passed for s in unit.own):
+            unit_flags += [(i.code, i.detail) for i in assess(
+                unit.source, text, source, target, glossary=glossary, numbers=False)]
         codes = list(dict.fromkeys(code for code, _ in unit_flags))
         for code in codes:
             detail = "; ".join(d for c, d in unit_flags if c == code and d)
@@ -390,7 +583,10 @@ def translate_document_checked(
     new_blocks: list[Block] = []
     for i, (block, unit) in enumerate(zip(doc.blocks, blocks, strict=True), 1):
         text, links, codes = rendered(unit, f"block {i}")
-        new_blocks.append(block.with_text(text, links))
+        if not block.text.strip() and block.type != "img":
+            flags.append(Flag("empty_unit", f"block {i}", "a block without text"))
+            codes.append("empty_unit")
+        new_blocks.append(block.with_text(text, *_unspan(block, links)))
         result.block_flags.append(codes)
     result.doc = replace(doc, title=new_title, dateline=new_dateline, image=image,
                          blocks=new_blocks, language=target)

@@ -42,6 +42,7 @@ CT2_OPTIONS: dict[str, type] = {
     "intra_threads": int,
     "beam_size": int,
     "max_batch_size": int,
+    "max_batch_tokens": int,
     "max_decoding_length": int,
 }
 
@@ -117,7 +118,11 @@ def _http_translator(engine: str, opts: dict[str, Any]) -> Translator:
 
 
 def clear_cache() -> None:
-    """Forget every loaded model (tests; after ``warta models remove``)."""
+    """Forget every loaded model (tests; after ``warta models remove``) and the engines'
+    circuit breakers."""
+    from warta.core.translate.routing import reset_breakers
+
+    reset_breakers()
     with _cache_lock:
         for translator in _cache.values():
             if isinstance(translator, HTTPTranslator):

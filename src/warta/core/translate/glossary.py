@@ -14,6 +14,13 @@ Matching is case-insensitive (except for terms written in capitals: "US" never m
 wins over "Delhi"). A term found in all lower case ("prime minister") is rendered in lower
 case; otherwise the target is used as written. Terms are protected like placeholders
 (``protect.py``), so the engine never sees them and they always come back as written here.
+A term in ``exact`` (an editor's "case sensitive" term) matches only as written.
+
+Editors manage terms in the database (``GlossaryTerm``, ``warta glossary import``); files
+for import are read by :func:`parse_terms` — TOML (``[[term]]`` tables with ``source``,
+``target``, optional ``note``, ``case_sensitive``, ``source_language``,
+``target_language``) or CSV (``source,target[,note[,case_sensitive]]``, header row
+optional) — which rejects a broken file as a whole, naming the line.
 """
 
 from __future__ import annotations
@@ -22,11 +29,14 @@ import csv
 import hashlib
 import io
 import re
+import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from warta.core.errors import ConfigError
+from warta.core.errors import ConfigError, WartaError
 
 KEEP = "="
 CONFIG_KEY = "translate.glossary"
@@ -38,17 +48,18 @@ class Glossary:
     entry does (it is part of the translation-memory key)."""
 
     entries: tuple[tuple[str, str], ...] = ()
+    exact: frozenset[str] = frozenset()  # source terms matched only as written
     _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False,
                                              compare=False)
     _lookup: dict[str, str] = field(default_factory=dict, init=False, repr=False,
                                     compare=False)
 
     def __post_init__(self) -> None:
-        lookup = {src.casefold(): tgt for src, tgt in self.entries}
+        lookup = {_fold(src, src in self.exact): tgt for src, tgt in self.entries}
         object.__setattr__(self, "_lookup", lookup)
         if lookup:
             terms = sorted({src for src, _ in self.entries}, key=len, reverse=True)
-            alternation = "|".join(_term_regex(t) for t in terms)
+            alternation = "|".join(_term_regex(t, t in self.exact) for t in terms)
             object.__setattr__(self, "_pattern",
                                re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.I))
 
@@ -61,11 +72,16 @@ class Glossary:
         if not self._lookup:
             return ""
         body = "\n".join(f"{s}\t{t}" for s, t in sorted(self._lookup.items()))
+        if self.exact:
+            body += "\nexact:" + "\t".join(sorted(self.exact))
         return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
     def target_for(self, term: str) -> str | None:
         """The rendering of ``term`` as found in a text, or None if it is not a term."""
-        target = self._lookup.get(" ".join(term.split()).casefold())
+        spaced = " ".join(term.split())
+        target = self._lookup.get(_fold(spaced, True))
+        if target is None:
+            target = self._lookup.get(spaced.casefold())
         if target is None:
             return None
         if target == KEEP:
@@ -84,11 +100,26 @@ class Glossary:
         return found
 
 
-def _term_regex(term: str) -> str:
+    def merged(self, other: Glossary) -> Glossary:
+        """This glossary with ``other``'s entries added; where both have a term (case
+        ignored), ``other`` wins (the database over the bundled file)."""
+        replaced = {src.casefold() for src, _ in other.entries}
+        kept = tuple(e for e in self.entries if e[0].casefold() not in replaced)
+        exact = frozenset(t for t in self.exact if t.casefold() not in replaced) | other.exact
+        return Glossary(kept + other.entries, exact)
+
+
+def _fold(term: str, exact: bool) -> str:
+    """The lookup key of a term: exact terms as written (marked), others case-folded."""
+    return "\x00" + term if exact else term.casefold()
+
+
+def _term_regex(term: str, exact: bool = False) -> str:
     """A term's words with any run of whitespace between them; a term in capitals ("US",
-    "WHO") matches only in capitals, so the pronouns "us" and "who" are left alone."""
+    "WHO") or marked exact matches only as written, so the pronouns "us" and "who" are
+    left alone."""
     words = r"\s+".join(re.escape(word) for word in term.split())
-    return f"(?-i:{words})" if term.isupper() else words
+    return f"(?-i:{words})" if exact or term.isupper() else words
 
 
 def parse_glossary(text: str, fmt: str = "tsv", *, origin: str = "glossary") -> Glossary:
@@ -158,3 +189,136 @@ def glossary_for(setting: str, source: str, target: str) -> Glossary:
     if not path.is_file():
         raise ConfigError(CONFIG_KEY, f"glossary file {path} does not exist")
     return load_glossary(path)
+
+
+class GlossaryFileError(WartaError):
+    """A glossary file that cannot be imported; ``line`` is 1-based (0 when unknown)."""
+
+    def __init__(self, origin: str, line: int, message: str) -> None:
+        self.origin, self.line = origin, line
+        where = f"{origin} line {line}" if line else origin
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One glossary entry as stored and imported. ``target`` "" = keep the source term."""
+
+    source: str
+    target: str = ""
+    note: str = ""
+    case_sensitive: bool = False
+    source_language: str = ""  # "" = the language pair given to the import
+    target_language: str = ""
+    line: int = 0  # where it was read from
+
+
+def glossary_from_terms(terms: Iterable[Term]) -> Glossary:
+    """A ``Glossary`` of stored terms (an empty target keeps the source term)."""
+    terms = list(terms)
+    return Glossary(tuple((t.source, t.target or KEEP) for t in terms),
+                    frozenset(t.source for t in terms if t.case_sensitive))
+
+
+_TRUE = {"1", "true", "yes", "y"}
+_FALSE = {"", "0", "false", "no", "n"}
+_TERM_HEADER = re.compile(r"^\s*\[\[\s*terms?\s*\]\]")
+_LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
+
+
+def parse_terms(text: str, fmt: str, *, origin: str = "glossary") -> list[Term]:
+    """Every term of a TOML (``fmt`` "toml") or CSV ("csv") glossary file. All or nothing:
+    raises GlossaryFileError naming ``origin`` and the line of the first problem (syntax,
+    a missing source, an unknown field, a bad flag, a term given twice)."""
+    if fmt == "toml":
+        terms = _toml_terms(text, origin)
+    elif fmt == "csv":
+        terms = _csv_terms(text, origin)
+    else:
+        raise GlossaryFileError(origin, 0, f"unknown format {fmt!r} (toml or csv)")
+    seen: dict[tuple[str, str, str], int] = {}
+    for t in terms:
+        key = (t.source_language, t.target_language, t.source.casefold())
+        if key in seen:
+            raise GlossaryFileError(origin, t.line, f"term {t.source!r} is already given on "
+                                    f"line {seen[key]}")
+        seen[key] = t.line
+    return terms
+
+
+def _term(origin: str, line: int, raw: dict[str, Any]) -> Term:
+    known = {"source", "target", "note", "case_sensitive", "source_language",
+             "target_language"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise GlossaryFileError(origin, line, f"unknown field(s) {', '.join(unknown)} "
+                                f"(known: {', '.join(sorted(known))})")
+    values: dict[str, Any] = {}
+    for key in known - {"case_sensitive"}:
+        value = raw.get(key, "")
+        if not isinstance(value, str):
+            raise GlossaryFileError(origin, line, f"{key} must be text, got {value!r}")
+        values[key] = " ".join(value.split()) if key != "note" else value.strip()
+    flag = raw.get("case_sensitive", False)
+    if isinstance(flag, str) and flag.strip().lower() in _TRUE | _FALSE:
+        flag = flag.strip().lower() in _TRUE
+    if not isinstance(flag, bool):
+        raise GlossaryFileError(origin, line, f"case_sensitive must be true or false, "
+                                f"got {flag!r}")
+    if not values["source"]:
+        raise GlossaryFileError(origin, line, "the source term is empty")
+    if len(values["source"]) > 300 or len(values["target"]) > 300:
+        raise GlossaryFileError(origin, line, "a term is longer than 300 characters")
+    for key in ("source_language", "target_language"):
+        if values[key] and not _LANG.match(values[key]):
+            raise GlossaryFileError(origin, line, f"{key} {values[key]!r} is not a "
+                                    "language code")
+    target = "" if values["target"] == KEEP else values["target"]
+    return Term(values["source"], target, values["note"], flag, values["source_language"],
+                values["target_language"], line)
+
+
+def _toml_terms(text: str, origin: str) -> list[Term]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        line = int(m.group(1)) if (m := re.search(r"line (\d+)", str(e))) else 0
+        raise GlossaryFileError(origin, line, f"not valid TOML: {e}") from e
+    extra = sorted(set(data) - {"term", "terms"})
+    if extra:
+        raise GlossaryFileError(origin, 0, f"unknown table(s) {', '.join(extra)}: "
+                                "write each term as a [[term]] table")
+    rows = data.get("term", []) + data.get("terms", [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise GlossaryFileError(origin, 0, "write each term as a [[term]] table")
+    headers = [n for n, line in enumerate(text.splitlines(), 1) if _TERM_HEADER.match(line)]
+    return [_term(origin, headers[i] if i < len(headers) else 0, row)
+            for i, row in enumerate(rows)]
+
+
+def _csv_terms(text: str, origin: str) -> list[Term]:
+    columns = ["source", "target", "note", "case_sensitive"]
+    terms: list[Term] = []
+    reader = csv.reader(io.StringIO(text))
+    first = True
+    try:
+        for row in reader:
+            line = reader.line_num
+            cells = [c.strip() for c in row]
+            if not any(cells) or cells[0].startswith("#"):
+                continue
+            if first and "source" in (c.lower() for c in cells):  # a header row
+                columns = [c.lower() for c in cells]
+                first = False
+                continue
+            first = False
+            if len(cells) > len(columns):
+                raise GlossaryFileError(origin, line, f"{len(cells)} columns, expected at "
+                                        f"most {len(columns)} ({','.join(columns)})")
+            if len(cells) < 2:
+                raise GlossaryFileError(origin, line, "expected source,target "
+                                        "(an empty target or = keeps the term as is)")
+            terms.append(_term(origin, line, dict(zip(columns, cells, strict=False))))
+    except csv.Error as e:
+        raise GlossaryFileError(origin, reader.line_num, f"not valid CSV: {e}") from e
+    return terms

@@ -6,6 +6,11 @@ glossary version, the normalised engine input). The engine input is the segment 
 protection, placeholders included (``"{1} people were evacuated"``), so the stored text is the
 engine's raw output and is restored with the slots of whichever segment asks: one entry
 serves every sentence that differs only in a number, link or glossary term.
+
+Under fallback (engine A down, B answers) each row is keyed by and records the engine that
+really produced it (``provenance_of``), and a look-up tries the key of every engine the
+translator may use (``candidates_of``), in its order: B's rows are used while A is down,
+and A's rows are preferred once it is back.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from warta.core.translate.base import Translator
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,34 @@ class SegmentMemory(Protocol):
         ...
 
     def put_many(self, items: Iterable[MemoryItem]) -> None: ...
+
+
+@runtime_checkable
+class ProvenanceTranslator(Protocol):
+    """A translator made of several engines (``routing.FallbackTranslator``) that can say
+    which one produced each output."""
+
+    def candidates(self) -> list[tuple[str, str]]:
+        """``(engine name, model id)`` of each engine it may use, preferred first."""
+        ...
+
+    def provenance(self, text: str) -> tuple[str, str]:
+        """``(engine name, model id)`` of the engine that translated input ``text``."""
+        ...
+
+
+def candidates_of(translator: Translator) -> list[tuple[str, str]]:
+    """The ``(engine, model id)`` pairs whose memory rows may answer for ``translator``."""
+    if isinstance(translator, ProvenanceTranslator):
+        return translator.candidates()
+    return [(translator.name, translator.model_id)]
+
+
+def provenance_of(translator: Translator, text: str) -> tuple[str, str]:
+    """``(engine, model id)`` that produced ``translator``'s output for input ``text``."""
+    if isinstance(translator, ProvenanceTranslator):
+        return translator.provenance(text)
+    return translator.name, translator.model_id
 
 
 def normalise_segment(text: str) -> str:

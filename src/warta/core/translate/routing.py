@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from warta.core.errors import ModelNotInstalledError, TranslateError
@@ -30,36 +31,151 @@ from warta.core.translate.models import ModelStore
 log = logging.getLogger("warta.translate")
 
 CT2_KEYS = ("device", "compute_type", "beam_size", "inter_threads", "intra_threads",
-            "max_batch_size")
+            "max_batch_size", "max_batch_tokens")
 
 
 def _unique(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+class CircuitBreaker:
+    """Stops calling an engine that keeps failing (a dead LibreTranslate, an exhausted DeepL
+    quota): after ``failures`` consecutive failures it is *open* and the engine is skipped
+    for ``cooldown`` seconds; then it is *half-open* and lets one call through — success
+    closes it, failure opens it for another cool-down. ``failures`` 0 disables it.
+
+    One breaker per engine object, shared by every ``FallbackTranslator`` in the process
+    (``breaker_for``), because translators are made per document while engines live long.
+    ``clock`` is injectable so tests move time instead of sleeping. Thread-safe."""
+
+    CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
+
+    def __init__(self, failures: int = 3, cooldown: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.failures, self.cooldown, self.clock = failures, cooldown, clock
+        self.consecutive = 0
+        self.opened_at = 0.0
+        self._trial = False  # a half-open trial call is in flight
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            return self._state()
+
+    def _state(self) -> str:
+        if self.failures <= 0 or self.consecutive < self.failures:
+            return self.CLOSED
+        if self.clock() - self.opened_at < self.cooldown:
+            return self.OPEN
+        return self.HALF_OPEN
+
+    def allow(self) -> bool:
+        """May the engine be called now? In half-open state only one caller gets True
+        until that call reports back."""
+        with self._lock:
+            state = self._state()
+            if state == self.CLOSED:
+                return True
+            if state == self.HALF_OPEN and not self._trial:
+                self._trial = True
+                return True
+            return False
+
+    def retry_in(self) -> float:
+        """Seconds until an open breaker becomes half-open (0 when it is not open)."""
+        with self._lock:
+            if self._state() != self.OPEN:
+                return 0.0
+            return max(0.0, self.cooldown - (self.clock() - self.opened_at))
+
+    def success(self) -> None:
+        with self._lock:
+            self.consecutive, self._trial = 0, False
+
+    def abandon(self) -> None:
+        """A call ended without a verdict on the engine: free a half-open trial slot."""
+        with self._lock:
+            self._trial = False
+
+    def failure(self) -> None:
+        with self._lock:
+            self.consecutive += 1
+            self._trial = False
+            if self.failures > 0 and self.consecutive >= self.failures:
+                self.opened_at = self.clock()
+
+
+_breakers: dict[int, tuple[Translator, CircuitBreaker]] = {}
+_breakers_lock = threading.Lock()
+
+
+def breaker_for(engine: Translator, failures: int = 3, cooldown: float = 60.0) -> CircuitBreaker:
+    """The process-wide breaker of ``engine`` (made on first use with these settings; later
+    calls update them, so a changed config takes effect)."""
+    with _breakers_lock:
+        found = _breakers.get(id(engine))
+        if found is None or found[0] is not engine:  # id reused after the engine was freed
+            found = (engine, CircuitBreaker(failures, cooldown))
+            _breakers[id(engine)] = found
+        breaker = found[1]
+        breaker.failures, breaker.cooldown = failures, cooldown
+        return breaker
+
+
+def reset_breakers() -> None:
+    """Forget every breaker (tests; ``engines.clear_cache``)."""
+    with _breakers_lock:
+        _breakers.clear()
+
+
 class FallbackTranslator:
     """Tries its engines in order for every batch: an engine that raises TranslateError
     (or answers with the wrong count) hands the batch to the next one, and is tried after
-    the engines that have not failed for later batches. Raises TranslateError naming
-    every engine's failure when none succeeds.
+    the engines that have not failed for later batches. An engine whose circuit breaker is
+    open (``CircuitBreaker``: N failures in a row, in any translator of the process) is
+    skipped without a call until its cool-down ends. Raises TranslateError naming every
+    engine's failure when none succeeds.
 
     ``name``/``model_id`` list the engines/models that produced text so far (in first-use
     order, normally one); before any translation they are those of the first engine.
+    ``provenance(text)`` says which single engine produced the output of one input — under
+    mixed fallback that is what each translation-memory row records — and ``candidates()``
+    the (engine, model) of every engine, in order, for memory look-ups.
     Thread-safe; meant to be made per document (it is cheap: the engines are shared)."""
 
-    def __init__(self, translators: Sequence[Translator]) -> None:
+    def __init__(self, translators: Sequence[Translator],
+                 breakers: Sequence[CircuitBreaker] | None = None) -> None:
         if not translators:
             raise ValueError("FallbackTranslator needs at least one translator")
         self.translators = list(translators)
+        self.breakers = (list(breakers) if breakers is not None
+                         else [breaker_for(t) for t in self.translators])
+        if len(self.breakers) != len(self.translators):
+            raise ValueError("one breaker per translator")
         self.name = self.translators[0].name
         self._model_id = self.translators[0].model_id
         self.used: list[Translator] = []
+        self.calls: dict[str, int] = {}  # engine name -> batches it was asked to translate
+        self._producers: dict[str, Translator] = {}
         self._failed: set[int] = set()
         self._lock = threading.Lock()
 
     @property
     def model_id(self) -> str:
         return self._model_id
+
+    def candidates(self) -> list[tuple[str, str]]:
+        """``(name, model_id)`` of each engine, in fallback order."""
+        return [(t.name, t.model_id) for t in self.translators]
+
+    def provenance(self, text: str) -> tuple[str, str]:
+        """``(name, model_id)`` of the engine that produced the output for input ``text``
+        (this translator's own name and model when it has not translated ``text``)."""
+        with self._lock:
+            engine = self._producers.get(text)
+        return (engine.name, engine.model_id) if engine is not None else (self.name,
+                                                                           self.model_id)
 
     def _order(self) -> list[int]:
         with self._lock:
@@ -69,28 +185,40 @@ class FallbackTranslator:
     def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
         errors: list[str] = []
         for i in self._order():
-            engine = self.translators[i]
+            engine, breaker = self.translators[i], self.breakers[i]
+            if not breaker.allow():
+                errors.append(f"{engine.name}: skipped, failed {breaker.consecutive} times in "
+                              f"a row (retried in {breaker.retry_in():.0f} s)")
+                continue
             try:
+                with self._lock:
+                    self.calls[engine.name] = self.calls.get(engine.name, 0) + 1
                 out = engine.translate_batch(texts, source, target)
                 if len(out) != len(texts):
                     raise TranslateError(
                         f"returned {len(out)} translations for {len(texts)} segments"
                     )
             except TranslateError as e:
+                breaker.failure()
                 errors.append(f"{engine.name}: {e}")
                 log.warning("engine %s failed for %s-%s, trying the next one: %s",
                             engine.name, source, target, e)
                 with self._lock:
                     self._failed.add(i)
                 continue
-            self._record(engine)
+            except BaseException:
+                breaker.abandon()  # a bug or an interrupt: not the engine's fault
+                raise
+            breaker.success()
+            self._record(engine, texts)
             return out
         raise TranslateError(f"every engine failed for {source}-{target}: " + "; ".join(errors))
 
-    def _record(self, engine: Translator) -> None:
+    def _record(self, engine: Translator, texts: list[str]) -> None:
         with self._lock:
             if engine not in self.used:
                 self.used.append(engine)
+            self._producers.update(dict.fromkeys(texts, engine))
             self.name = ",".join(_unique([t.name for t in self.used]))
             self._model_id = ", ".join(_unique([t.model_id for t in self.used]))
 
@@ -174,13 +302,20 @@ def translator_for_pair(
     """The translator for ``source``→``target``: the pair's engines in fallback order
     (only ``engine`` when given, as ``warta translate --engine`` does). Engines that cannot
     do the pair (no model installed) are left out; when none can, and a pivot language is
-    configured, two chains through it are composed. Raises ModelNotInstalledError for the
-    direct pair when nothing can translate it, ConfigError for a bad engine setting,
-    TranslateError for an unknown engine name."""
+    configured, two chains through it are composed. Each engine's circuit breaker takes
+    ``translate.breaker_failures`` / ``translate.breaker_cooldown``. Raises
+    ModelNotInstalledError for the direct pair when nothing can translate it, ConfigError
+    for a bad engine setting, TranslateError for an unknown engine name."""
     engines = [engine] if engine else engine_order(source, target, cfg)
     available, missing = _chain(engines, source, target, cfg, store)
+
+    def fallback(chain: list[Translator]) -> FallbackTranslator:
+        failures = int(cfg.get("translate.breaker_failures", 3))
+        cooldown = float(cfg.get("translate.breaker_cooldown", 60.0))
+        return FallbackTranslator(chain, [breaker_for(t, failures, cooldown) for t in chain])
+
     if available:
-        return FallbackTranslator(available)
+        return fallback(available)
     pivot = str(cfg.get("translate.pivot") or "")
     if pivot and pivot not in (source, target):
         first, _ = _chain([engine] if engine else engine_order(source, pivot, cfg),
@@ -188,7 +323,7 @@ def translator_for_pair(
         second, _ = _chain([engine] if engine else engine_order(pivot, target, cfg),
                            pivot, target, cfg, store)
         if first and second:
-            return PivotTranslator(FallbackTranslator(first), FallbackTranslator(second), pivot)
+            return PivotTranslator(fallback(first), fallback(second), pivot)
     if missing:
         raise missing[0]
     raise ModelNotInstalledError(f"{source}-{target}")  # pragma: no cover - engines == []

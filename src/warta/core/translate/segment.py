@@ -73,3 +73,33 @@ def strip_space(piece: str) -> tuple[str, str, str]:
     lead = piece[: len(piece) - len(piece.lstrip())]
     trail = piece[len(piece.rstrip()) :]
     return lead, core, trail
+
+
+MAX_SEGMENT_CHARS = 600  # longer "sentences" (lists, run-ons, junk) are cut for the engine
+_BREAKS = ("; ", ": ", " – ", " — ", ", ", " ")
+
+
+def split_long(text: str, max_chars: int = MAX_SEGMENT_CHARS) -> list[str]:
+    """Cut ``text`` into pieces of at most ``max_chars`` characters, each after the last
+    clause break that fits (a semicolon, colon, dash, comma, else a space; a hard cut only
+    where there is no space at all). Engines truncate or loop on very long input; cutting
+    here keeps every character: ``"".join(split_long(t)) == t``. Short text: ``[text]``."""
+    if max_chars < 1 or len(text) <= max_chars:
+        return [text] if text else []
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > max_chars:
+        window = rest[:max_chars]
+        cut = -1
+        for mark in _BREAKS:
+            at = window.rfind(mark, max_chars // 3)
+            if at > 0:
+                cut = at + len(mark)
+                break
+        if cut <= 0 or cut > max_chars:
+            cut = max_chars
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    if rest:
+        pieces.append(rest)
+    return pieces

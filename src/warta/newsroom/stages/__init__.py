@@ -123,7 +123,8 @@ def translate_entries(claims: Sequence[tuple[int, datetime]]) -> dict[int, str]:
     for language, group in by_language.items():
         docs = [article_document(entry.article) for entry, _ in group]
         try:
-            results = _translate_documents(docs, language, target)
+            results = _translate_documents(docs, language, target,
+                                           [entry.source.name for entry, _ in group])
         except Exception as e:  # each entry retries alone and records its own error
             log.warning("batch of %d entries (%s→%s): %s; translating one by one",
                         len(group), language, target, e)

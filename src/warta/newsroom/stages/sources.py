@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import html as html_lib
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,8 +18,9 @@ from django.utils import timezone
 from warta.core.dropfolder import is_folder_url, read_folder
 from warta.core.errors import FeedParseError, FetchError, WartaError
 from warta.core.feeds import FeedEntry, parse_feed
-from warta.core.fetch import FetchResult, fetch_url
+from warta.core.fetch import FetchResult, decode_feed_bytes, fetch_options, fetch_url
 from warta.core.schedule import PollDelay, next_poll_delay
+from warta.core.urlnorm import url_key
 from warta.newsroom.models import Entry, Post, Source
 from warta.newsroom.stages._common import (
     LEASE_OWNER,
@@ -68,17 +72,22 @@ def poll_source(source_id: int, *, force: bool = False) -> PollResult:
     try:
         fetched = fetch_url(source.url, etag=source.etag or None,
                             last_modified=source.last_modified or None,
-                            timeout=_cfg("fetch.timeout"), max_bytes=_cfg("fetch.max_bytes"))
-        parsed = None if fetched.not_modified else parse_feed(
-            fetched.content, fetched.url, content_type=fetched.content_type,
-            format=source.format)
+                            **fetch_options(settings.WARTA))
+        parsed = None
+        if not fetched.not_modified:
+            body, read_as = decode_feed_bytes(fetched.content, fetched.encoding)
+            content_type = fetched.content_type
+            if read_as and content_type:  # the bytes are UTF-8 now, whatever was declared
+                content_type = f"{content_type}; charset=utf-8"
+            parsed = parse_feed(body, fetched.url, content_type=content_type,
+                                format=source.format)
     except (FetchError, FeedParseError) as e:
         result.error = str(e)
         _record_source_error(source, lease, e)
         return result
     with transaction.atomic():
         if parsed is not None:
-            result.new_entries = sum(_store_entry(source, fe) for fe in parsed.entries)
+            result.new_entries = store_entries(source, parsed.entries)
         else:
             result.not_modified = True
         _record_source_success(source, lease, fetched, parsed.ttl if parsed else None)
@@ -111,30 +120,152 @@ def _poll_folder(source: Source, lease: datetime, result: PollResult) -> PollRes
         updates.update(error_count=source.error_count + 1, last_error=result.error,
                        last_error_at=now)
     with transaction.atomic():
-        result.new_entries = sum(_store_entry(source, fe)
-                                 for _f, feed in read.feeds for fe in feed.entries)
+        result.new_entries = sum(store_entries(source, feed.entries) for _f, feed in read.feeds)
         Source.objects.filter(pk=source.pk, lease_until=lease).update(**updates)
     return result
 
 
-def _store_entry(source: Source, fe: FeedEntry) -> bool:
-    """Insert a feed entry unless (source, guid) is known. Returns True when new.
+def unreliable_guids(entries: Sequence[FeedEntry]) -> set[str]:
+    """The guids one feed document gives to more than one item (and the blank guid):
+    they cannot tell its stories apart, so those items are known by their URL instead."""
+    seen = Counter(fe.guid for fe in entries)
+    return {guid for guid, n in seen.items() if n > 1 or not guid.strip()}
 
-    A wire item with a future ``embargo`` waits for it (``next_attempt_at``); one whose
-    pub status is canceled/withheld kills the stored entry (and its post), or is stored
-    already killed. A body-only item (wire, no web page) starts as fetched from its body."""
+
+def content_hash(fe: FeedEntry) -> str:
+    """sha256 of what a revision can change: title, summary, body, image."""
+    image = fe.images[0][0] if fe.images else ""
+    text = "\x00".join((fe.title, fe.summary, fe.content, image))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _identity(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
+              shaky: set[str]) -> Entry | None:
+    """The stored entry this item is, if any: by guid when the feed's guids can be trusted,
+    else (or when the guid is new: some feeds change it every poll) by normalised URL, and
+    for an item without a URL by its content."""
+    entries = Entry.objects.filter(source=source)
+    if fe.guid not in shaky:
+        found = entries.filter(guid=guid).first()
+        if found is not None:
+            return found
+    if key:
+        return entries.filter(url_key=key).order_by("id").first()
+    return entries.filter(content_hash=digest).order_by("id").first()
+
+
+_CHUNK = 500  # identity values per query: under SQLite's bound-parameter limit
+
+
+@dataclass
+class _Item:
+    """One feed item with what identifies it (see :func:`_store_entry`)."""
+
+    fe: FeedEntry
+    guid: str  # as stored: the feed's guid, or url:/hash: for a shaky one
+    key: str
+    digest: str
+
+
+def _item(fe: FeedEntry, shaky: set[str]) -> _Item:
+    key, digest = url_key(fe.url), content_hash(fe)
     guid = fe.guid[:1000]
-    existing = Entry.objects.filter(source=source, guid=guid).first()
-    killed = fe.pub_status in ("canceled", "withheld")
-    reason = f"withdrawn by the source (pub status {fe.pub_status})"
-    if existing is not None:
-        if killed and existing.status != S.KILLED:
-            _kill_entry(existing, reason)
-        return False
-    image = None
-    if fe.images:
-        src, caption, credit = fe.images[0]
-        image = {"src": src, "caption": caption, "credit": credit}
+    if fe.guid in shaky:
+        guid = f"url:{key}" if key else f"hash:{digest}"
+    return _Item(fe, guid, key, digest)
+
+
+def _chunks(values: set[str]) -> list[list[str]]:
+    ordered = sorted(values)
+    return [ordered[i:i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+
+
+_ID_FIELDS = ("id", "source_id", "guid", "url_key", "content_hash", "status", "version")
+
+
+def store_entries(source: Source, entries: Sequence[FeedEntry]) -> int:
+    """Store one parsed feed document's items; returns how many were new.
+
+    The same decisions as :func:`_store_entry` item by item, made in bulk: the stored
+    entries the items may be are read in a few queries (by guid, normalised URL and content
+    hash, in chunks under SQLite's parameter limit), known items are revised or killed one
+    by one (only those that changed cost a query), and the new ones are inserted with one
+    ``bulk_create`` in a savepoint. Two situations take the item-by-item path instead,
+    because only it reproduces them exactly: items of the same document that are the same
+    story (the later one would be a revision of the earlier), and an insert that violates
+    the (source, guid) constraint — a concurrent poll stored an item first; item by item,
+    that one is recognised and not stored twice. Runs inside the caller's transaction."""
+    shaky = unreliable_guids(entries)
+    items = [_item(fe, shaky) for fe in entries]
+    if not items:
+        return 0
+    # identity of one item never depends on another's: a document whose items share one
+    # is done item by item, in order, exactly as before
+    keys = [it.key for it in items if it.key]
+    digests = Counter(it.digest for it in items)
+    if (len({it.guid for it in items}) != len(items) or len(set(keys)) != len(keys)
+            or any(digests[it.digest] > 1 for it in items if not it.key)):
+        return sum(_store_entry(source, fe, shaky) for fe in entries)
+    mine = Entry.objects.filter(source=source).only(*_ID_FIELDS).order_by("id")
+    by_guid: dict[str, Entry] = {}
+    by_key: dict[str, Entry] = {}
+    by_hash: dict[str, Entry] = {}
+    for chunk in _chunks({it.guid for it in items if it.fe.guid not in shaky}):
+        by_guid.update((e.guid, e) for e in mine.filter(guid__in=chunk))
+    for chunk in _chunks({it.key for it in items if it.key}):
+        for e in mine.filter(url_key__in=chunk):
+            by_key.setdefault(e.url_key, e)  # the first stored, as _identity takes
+    for chunk in _chunks({it.digest for it in items if not it.key}):
+        for e in mine.filter(content_hash__in=chunk):
+            by_hash.setdefault(e.content_hash, e)
+    fresh: list[_Item] = []
+    known: list[tuple[Entry, _Item]] = []
+    for it in items:
+        existing = by_guid.get(it.guid) if it.fe.guid not in shaky else None
+        if existing is None:
+            existing = by_key.get(it.key) if it.key else by_hash.get(it.digest)
+        if existing is None:
+            fresh.append(it)
+        else:
+            known.append((existing, it))
+    if len({e.pk for e, _it in known}) != len(known):  # two items revise one entry
+        return sum(_store_entry(source, fe, shaky) for fe in entries)
+    for existing, it in known:
+        _seen_again(existing, it.fe, it.digest)
+    if not fresh:
+        return 0
+    others: dict[str, Entry] = {}
+    for chunk in _chunks({it.key for it in fresh if it.key and it.fe.url}):
+        found = (Entry.objects.filter(url_key__in=chunk).exclude(source=source)
+                 .exclude(status=S.DUPLICATE).select_related("source")
+                 .only("id", "url_key", "source__name").order_by("id"))
+        for e in found:
+            others.setdefault(e.url_key, e)
+    rows = [_new_entry(source, it.fe, it.guid, it.key, it.digest,
+                       others.get(it.key) if it.key else None) for it in fresh]
+    try:
+        with transaction.atomic():
+            Entry.objects.bulk_create(rows)
+    except IntegrityError:  # a concurrent poll stored some first: item by item decides
+        log.info("source %s: concurrent insert, storing %d items one by one", source.pk,
+                 len(fresh))
+        return sum(_store_entry(source, it.fe, shaky) for it in fresh)
+    return len(rows)
+
+
+def _seen_again(existing: Entry, fe: FeedEntry, digest: str) -> None:
+    """A stored item in the feed again: withdrawn (killed), revised, or unchanged."""
+    if fe.pub_status in ("canceled", "withheld"):
+        if existing.status != S.KILLED:
+            _kill_entry(existing, f"withdrawn by the source (pub status {fe.pub_status})")
+    else:
+        _revise_entry(existing, fe, digest)
+
+
+def _new_entry(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
+               other: Entry | None) -> Entry:
+    """The unsaved Entry for an item not stored before; ``other`` is an entry of another
+    source with the same normalised URL (this one is then stored as its duplicate)."""
     fields: dict[str, object] = {"embargo": fe.embargo}
     if fe.embargo is not None and fe.embargo > timezone.now():
         fields["next_attempt_at"] = fe.embargo
@@ -142,26 +273,99 @@ def _store_entry(source: Source, fe: FeedEntry) -> bool:
         fields.update(status=S.FETCHED, html=_wire_body_page(fe))
     elif not fe.url:
         fields.update(status=S.FAILED, error="the item has neither a body nor a link to fetch")
-    if killed:
-        fields.update(status=S.KILLED, error=reason)
+    elif other is not None:
+        fields.update(status=S.DUPLICATE, duplicate_of=other,
+                      error=f"same URL as entry {other.pk} ({other.source.name})")
+    if fe.pub_status in ("canceled", "withheld"):
+        fields.update(status=S.KILLED,
+                      error=f"withdrawn by the source (pub status {fe.pub_status})")
+    return Entry(source=source, guid=guid, url=fe.url, title=fe.title[:1000],
+                 summary=fe.summary, content=fe.content, image=_image(fe),
+                 categories=list(fe.categories), published=fe.published, url_key=key,
+                 content_hash=digest, version=max(1, fe.version or 1), **fields)
+
+
+def _store_entry(source: Source, fe: FeedEntry, shaky: set[str] | None = None) -> bool:
+    """Insert a feed entry unless it is stored already. Returns True when new.
+
+    The same item is recognised by guid, by normalised URL (``core.urlnorm``: tracking
+    parameters, AMP variants ... removed) and, without a URL, by content hash, so a feed
+    whose guids are blank, repeated (``shaky``) or new every poll still yields each story
+    once. A known item whose content changed (or whose wire ``version`` is higher) becomes
+    a new revision of the same entry (:func:`_revise_entry`). An item whose URL another
+    source already brought is stored as a duplicate of that entry, without a fetch.
+
+    A wire item with a future ``embargo`` waits for it (``next_attempt_at``); one whose
+    pub status is canceled/withheld kills the stored entry (and its post), or is stored
+    already killed. A body-only item (wire, no web page) starts as fetched from its body."""
+    shaky = shaky if shaky is not None else set()
+    it = _item(fe, shaky)
+    existing = _identity(source, fe, it.guid, it.key, it.digest, shaky)
+    if existing is not None:
+        _seen_again(existing, fe, it.digest)
+        return False
+    other = None
+    if it.key and fe.url:
+        other = (Entry.objects.filter(url_key=it.key).exclude(source=source)
+                 .exclude(status=S.DUPLICATE).order_by("id").first())
+    row = _new_entry(source, fe, it.guid, it.key, it.digest, other)
     try:
         with transaction.atomic():
-            Entry.objects.create(
-                source=source, guid=guid, url=fe.url, title=fe.title[:1000],
-                summary=fe.summary, content=fe.content, image=image,
-                categories=list(fe.categories), published=fe.published, **fields,
-            )
+            row.save(force_insert=True)
     except IntegrityError:  # a concurrent poll stored it first
         return False
     return True
 
 
+def _image(fe: FeedEntry) -> dict[str, str] | None:
+    if not fe.images:
+        return None
+    src, caption, credit = fe.images[0]
+    return {"src": src, "caption": caption, "credit": credit}
+
+
+_FINAL = (S.KILLED, S.REJECTED)
+
+
+def _revise_entry(entry: Entry, fe: FeedEntry, digest: str) -> bool:
+    """A stored item seen again: when its content changed, or the wire says it is a higher
+    version, it becomes the next revision of the same entry — content replaced, ``version``
+    raised, and the entry sent through fetch → extract → translate → publish again (its
+    article, translation and post are updated in place, never duplicated). A killed or
+    rejected entry stays as it is; an unchanged one is left alone. Returns True if revised."""
+    higher = fe.version is not None and fe.version > entry.version
+    if not entry.content_hash:  # stored before revisions were tracked: remember, no revision
+        Entry.objects.filter(pk=entry.pk, content_hash="").update(content_hash=digest)
+        return False
+    if entry.status in _FINAL or (digest == entry.content_hash and not higher):
+        return False
+    version = max(entry.version + 1, fe.version or 0)
+    fields: dict[str, object] = {
+        "title": fe.title[:1000], "summary": fe.summary, "content": fe.content,
+        "image": _image(fe), "categories": list(fe.categories), "content_hash": digest,
+        "version": version, "error": "", "error_count": 0, "lease_until": None,
+        "next_attempt_at": max(timezone.now(), fe.embargo or timezone.now()),
+        "status": S.NEW, "duplicate_of": None}
+    if not fe.url and fe.content:
+        fields.update(status=S.FETCHED, html=_wire_body_page(fe))
+    elif not fe.url:
+        return False
+    log.info("entry %s (%s): revision %d from the source", entry.pk, entry.guid, version)
+    # an entry another worker holds loses its lease: its result for the old text is dropped
+    return bool(Entry.objects.filter(pk=entry.pk, version=entry.version).update(**fields))
+
+
 def _kill_entry(entry: Entry, reason: str) -> None:
     """The source withdrew the story: the entry stops where it is and its post (if any)
     leaves the site. A worker holding the entry's lease loses it (its result is dropped)."""
+    from warta.newsroom.review import kill_post
+
     log.info("entry %s (%s): %s", entry.pk, entry.guid, reason)
     Entry.objects.filter(pk=entry.pk).update(status=S.KILLED, error=reason, lease_until=None)
-    Post.objects.filter(entry=entry).update(status=Post.Status.KILLED)
+    for post in Post.objects.filter(entry=entry):
+        # the editors' kill path: 410 with the reason, out of search, feeds and sitemaps,
+        # caches and WebSub told (signals), an audit event with the system as actor
+        kill_post(post, None, reason)
 
 
 def _wire_body_page(fe: FeedEntry) -> str:

@@ -11,6 +11,8 @@ from warta.core.document import Document
 from warta.core.errors import WartaError
 from warta.core.translate.base import Translator
 from warta.core.translate.document import translate_document_checked
+from warta.core.translate.memory import candidates_of, provenance_of
+from warta.core.translate.quality import drop_block_flags, drop_flags, parse_codes
 from warta.newsroom import translation as tr
 from warta.newsroom.models import Entry, Translation
 from warta.newsroom.stages._common import (
@@ -31,7 +33,8 @@ def _translate(entry: Entry, lease: datetime) -> str:
         return _advance(entry, lease, S.DUPLICATE, duplicate_of=duplicate)
     target = _cfg("translate.target")
     if not Translation.objects.filter(article=article, language=target).exists():
-        result = tr.translate_article(article_document(article), article.language, target)
+        result = tr.translate_article(article_document(article), article.language, target,
+                                      source_label=entry.source.name)
         try:
             with transaction.atomic():
                 Translation.objects.create(article=article, language=target,
@@ -55,23 +58,38 @@ class _Recorder:
     def model_id(self) -> str:
         return self.inner.model_id
 
+    def candidates(self) -> list[tuple[str, str]]:
+        return candidates_of(self.inner)
+
+    def provenance(self, text: str) -> tuple[str, str]:
+        return provenance_of(self.inner, text)
+
     def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
         self.seen.update(dict.fromkeys(texts))
         return list(texts)
 
 
 class _Prepared(_Recorder):
-    """Pass two: answers from the shared batch; anything else (a retry) goes to the engine."""
+    """Pass two: answers from the shared batch; anything else (a retry) goes to the engine.
+    ``shared_used``/``own_calls`` say, per document (``reset`` between them), whether it
+    took outputs of the shared engine calls and how many calls of its own it made."""
 
     def __init__(self, inner: Translator, done: dict[str, str]) -> None:
         super().__init__(inner)
         self.done = done
+        self.shared = set(done)
+        self.reset()
+
+    def reset(self) -> None:
+        self.shared_used, self.own_calls = False, 0
 
     def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
         missing = list(dict.fromkeys(t for t in texts if t not in self.done))
         if missing:
+            self.own_calls += 1
             self.done.update(zip(missing, self.inner.translate_batch(missing, source, target),
                                  strict=True))
+        self.shared_used |= any(t in self.shared for t in texts)
         return [self.done[t] for t in texts]
 
 
@@ -91,11 +109,13 @@ class _PeekMemory(tr.DatabaseSegmentMemory):
         return None
 
 
-def _translate_documents(docs: list[Document], source: str,
-                         target: str) -> list[tr.TranslationResult]:
+def _translate_documents(docs: list[Document], source: str, target: str,
+                         labels: Sequence[str] = ()) -> list[tr.TranslationResult]:
     """Translate ``docs`` with one engine pass over their distinct segments (those the
     segment memory lacks), then render each document from it. Raises what the engine
-    raises (``ModelNotInstalledError``, ``TranslateError``)."""
+    raises (``ModelNotInstalledError``, ``TranslateError``). What each document cost is
+    added to ``translation.STATS`` under its label (its source's name): an engine call is
+    counted for every source whose segments it carried."""
     translator = tr.configured_translator(source, target)
     glossary = tr.configured_glossary(source, target)
     localise = bool(_cfg("translate.localise_numbers"))
@@ -104,14 +124,22 @@ def _translate_documents(docs: list[Document], source: str,
         translate_document_checked(doc, recorder, source, target, glossary=glossary,
                                    memory=_PeekMemory(), localise=localise)
     todo = list(recorder.seen)
+    # one call: the engine batches by its own token budget (CTranslate2's max_batch_size)
     done = dict(zip(todo, translator.translate_batch(todo, source, target) if todo else [],
                     strict=True))
+    shared_calls = 1 if todo else 0
     prepared = _Prepared(translator, done)
     results = []
-    for doc in docs:
+    for i, doc in enumerate(docs):
+        prepared.reset()
         checked = translate_document_checked(doc, prepared, source, target, glossary=glossary,
                                              memory=tr.DatabaseSegmentMemory(),
                                              localise=localise)
+        counts = tr.counts_of(checked)
+        counts.engine_calls = (shared_calls if prepared.shared_used else 0) + prepared.own_calls
+        label = labels[i] if i < len(labels) else ""
+        tr.STATS.record(label, counts)
+        log.info("translated %s (%s): %s", doc.url, label or "-", counts.describe())
         results.append(tr.TranslationResult(
             checked.doc, engine=translator.name[:50], model_id=translator.model_id[:200],
             status="done", flags=checked.flag_dicts(), checked=checked))
@@ -136,11 +164,15 @@ def _store_translation(entry: Entry, lease: datetime, target: str,
 
 
 def _translation_fields(result: tr.TranslationResult) -> dict[str, object]:
+    """The columns to store; quality checks the site turned off (``translate.quality_ignore``)
+    leave no flags."""
     doc = result.doc
+    ignore = parse_codes(str(_cfg("translate.quality_ignore") or ""))
     return {"title": doc.title[:1000], "dateline": doc.dateline[:200],
             "image": doc.image.to_dict() if doc.image else None,
-            "blocks": result.block_dicts(), "engine": result.engine,
-            "model_id": result.model_id, "status": result.status, "flags": result.flags}
+            "blocks": drop_block_flags(result.block_dicts(), ignore), "engine": result.engine,
+            "model_id": result.model_id, "status": result.status,
+            "flags": drop_flags(result.flags, ignore)}
 
 
 def translate_untranslated(limit: int = 200) -> int:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString
 
+from warta.site.render import card_image_html
 from warta.site.render import format_datetime_id as _format_datetime_id
 
 register = template.Library()
@@ -23,3 +26,9 @@ def format_datetime_id(value: datetime | None) -> str:
 def isoformat(value: datetime | None) -> str:
     """ISO 8601 for ``<time datetime>`` (UTC, as stored)."""
     return value.isoformat() if isinstance(value, datetime) else ""
+
+
+@register.simple_tag
+def card_image(card: Any, lead: bool = False) -> SafeString:
+    """The card's thumbnail: ``{% card_image card lead %}`` (the lead story's loads at once)."""
+    return card_image_html(card.image, card.url, lazy=not lead)

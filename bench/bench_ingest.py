@@ -1,0 +1,293 @@
+"""Ingest speed: a full poll round over 1,000 feeds through the real ``poll_source`` path.
+
+    .venv/bin/python bench/bench_ingest.py [--feeds 1000] [--items 20] [--skip-real]
+
+A local HTTP server (a separate process, so its CPU is not counted) serves N feeds. Round
+(b): every feed returns ``--items`` new real-shaped items (title, link, guid, pubDate,
+dc:creator, categories, description; every third item a ``content:encoded`` body of
+several paragraphs and a ``media:content`` image with caption and credit). Round (a): every
+feed answers 304 Not Modified to the ETag stored by round (b). Both rounds run the real
+path: claim the source, fetch it with conditional GET, parse (feedparser-rs, feedparser as
+fallback), store new entries, schedule the next poll — into a separate SQLite file.
+
+Baseline in the same run: plain ``feedparser.parse`` on the same bytes (parsing only, no
+fetch, no database). Then the 200 real feeds of
+../shared/corpus/feeds/fastfeedparser-bench through ``parse_feed`` vs ``feedparser.parse``.
+Prints tables; no assertions. Goals (issue 5): (a) under 10 s; (b) at least 10x faster than
+feedparser alone on the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import multiprocessing
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# where the items' articles live (the feed itself is served from 127.0.0.1)
+SITE = "https://wire.example.com"
+REAL = ROOT.parent / "shared" / "corpus" / "feeds" / "fastfeedparser-bench" / "benchmark_data"
+
+WORDS = (
+    "minister",
+    "government",
+    "city",
+    "budget",
+    "report",
+    "police",
+    "court",
+    "election",
+    "market",
+    "rain",
+    "flood",
+    "president",
+    "talks",
+    "envoy",
+    "trade",
+    "port",
+    "ferry",
+    "island",
+    "province",
+    "festival",
+    "school",
+    "hospital",
+    "price",
+    "rice",
+    "fuel",
+    "bank",
+    "growth",
+    "percent",
+    "billion",
+    "said",
+    "on",
+    "Monday",
+    "Tuesday",
+    "officials",
+)
+
+
+def _sentence(seed: int, n: int = 18) -> str:
+    words = [WORDS[(seed * 7 + k * 13) % len(WORDS)] for k in range(n)]
+    return " ".join(words).capitalize() + "."
+
+
+def feed_body(feed: int, items: int, base: str) -> bytes:
+    """Feed number ``feed``: ``items`` real-shaped RSS 2.0 items, unique guids."""
+    out = []
+    for j in range(items):
+        n = feed * 1000 + j
+        link = f"{base}/news/{feed}/{j}-story-{n}.html"
+        body = ""
+        if j % 3 == 0:
+            paras = "".join(
+                f"<p>{_sentence(n + k, 40)} “{_sentence(n + k + 1, 8)}” "
+                f'<a href="/topic/{k}">more</a></p>'
+                for k in range(8)
+            )
+            body = (
+                f"<content:encoded><![CDATA[<p>JAKARTA, Indonesia: {_sentence(n)}</p>"
+                f'{paras}<figure><img src="/img/{n}.jpg" alt=""><figcaption>'
+                f"{_sentence(n, 6)}</figcaption></figure>]]></content:encoded>"
+                f'<media:content url="{base}/img/{n}.jpg" medium="image" '
+                f'type="image/jpeg"><media:description>{_sentence(n, 9)}'
+                f"</media:description><media:credit>Reuters/Photographer {j}"
+                f"</media:credit></media:content>"
+            )
+        out.append(
+            f"<item><title>{_sentence(n, 9)[:-1]} &amp; more</title><link>{link}</link>"
+            f'<guid isPermaLink="false">bench-{n}</guid>'
+            f"<pubDate>Sat, 09 Sep 2023 {j % 24:02d}:05:00 +0700</pubDate>"
+            f"<dc:creator>Reporter {j % 7}</dc:creator><category>World</category>"
+            f"<category>Asia</category><description><![CDATA[<p>{_sentence(n, 30)}</p>]]>"
+            f"</description>{body}</item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:media="http://search.yahoo.com/mrss/"><channel>'
+        f"<title>Bench wire {feed}</title><link>{base}/</link>"
+        f"<description>d</description><language>en</language>{''.join(out)}</channel></rss>"
+    ).encode()
+
+
+def _serve(port_q: Any, items: int) -> None:
+    """The feed server (child process): /feed/N, ETag per feed, 304 on If-None-Match."""
+    cache: dict[int, bytes] = {}
+
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            n = int(self.path.rsplit("/", 1)[-1])
+            etag = f'"feed-{n}"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = cache.get(n) or cache.setdefault(n, feed_body(n, items, SITE))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    httpd.daemon_threads = True
+    port_q.put(httpd.server_address[1])
+    httpd.serve_forever()
+
+
+def _setup_django(tmp: Path) -> None:
+    os.environ["WARTA_DATA_DIR"] = str(tmp / "data")
+    os.environ["WARTA_CONFIG"] = os.devnull
+    os.environ["WARTA_DATABASE_URL"] = f"sqlite:///{tmp / 'bench-ingest.sqlite3'}"
+    os.environ["WARTA_FETCH_ALLOW_PRIVATE"] = "127.0.0.1"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "warta.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
+
+
+def _feedparser_all(docs: list[bytes]) -> int:
+    import feedparser
+
+    return sum(len(feedparser.parse(io.BytesIO(d)).entries) for d in docs)
+
+
+def _warta_all(docs: list[bytes]) -> tuple[int, int]:
+    from warta.core.errors import FeedParseError
+    from warta.core.feeds import parse_feed
+    from warta.core.feeds_fast import FastFirstBackend
+
+    entries = fast = 0
+    for d in docs:
+        backend = FastFirstBackend()
+        with contextlib.suppress(FeedParseError):
+            entries += len(parse_feed(d, "https://bench.example/feed", backend=backend).entries)
+        fast += backend.last_path == "fast"
+    return entries, fast
+
+
+def poll_round(feeds: int, items: int) -> None:
+    from warta.newsroom.models import Entry, Source
+    from warta.runner.inline import fetch_sources
+
+    q: Any = multiprocessing.get_context("spawn").Queue()
+    server = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(q, items), daemon=True
+    )
+    server.start()
+    try:  # the server process goes with the bench, whatever happens
+        port = q.get(timeout=30)
+        base = f"http://127.0.0.1:{port}"
+        Source.objects.bulk_create(
+            Source(name=f"Bench {i}", url=f"{base}/feed/{i}") for i in range(feeds)
+        )
+        rows = []
+        wall_b, cpu_b, res_b = _timed(lambda: fetch_sources(force=True))
+        stored = Entry.objects.count()
+        errors = [r.error for r in res_b if r.error]
+        rows.append((f"(b) {items} new items each", wall_b, cpu_b))
+        wall_a, cpu_a, res_a = _timed(lambda: fetch_sources(force=True))
+        not_modified = sum(r.not_modified for r in res_a)
+        rows.append(("(a) all answer 304", wall_a, cpu_a))
+    finally:
+        server.terminate()
+    docs = [feed_body(i, items, SITE) for i in range(feeds)]
+    size = sum(map(len, docs)) / 1e6
+    fp_wall, fp_cpu, fp_entries = _timed(lambda: _feedparser_all(docs))
+    pw_wall, pw_cpu, (pw_entries, pw_fast) = _timed(lambda: _warta_all(docs))
+    rows.append(("feedparser.parse, same bytes", fp_wall, fp_cpu))
+    rows.append(("warta parse_feed, same bytes", pw_wall, pw_cpu))
+    print(
+        f"\n## poll round: {feeds} feeds x {items} items ({size:.1f} MB), SQLite, "
+        f"sequential poll_source"
+    )
+    print(
+        f"round (b): {stored} entries stored, {len(errors)} errors"
+        + (f" (first: {errors[0]})" if errors else "")
+    )
+    print(f"round (a): {not_modified} of {feeds} answered 304")
+    print(
+        f"parse_feed: {pw_fast}/{feeds} feeds on the fast path, {pw_entries} entries; "
+        f"feedparser {fp_entries} entries"
+    )
+    print(
+        f"{'what':<32} {'wall s':>8} {'CPU s':>7} {'sources/s':>10} {'CPU ms/feed':>12} "
+        f"{'feedparser/this':>16}"
+    )
+    for name, wall, cpu in rows:
+        print(
+            f"{name:<32} {wall:>8.2f} {cpu:>7.2f} {feeds / wall:>10.1f} "
+            f"{cpu / feeds * 1000:>12.2f} {fp_cpu / cpu:>16.1f}"
+        )
+
+
+def real_feeds() -> None:
+    files = sorted(p for p in REAL.iterdir() if p.is_file())
+    docs = [p.read_bytes() for p in files]
+    size = sum(map(len, docs)) / 1e6
+    fp_wall, fp_cpu, fp_entries = _timed(lambda: _feedparser_all(docs))
+    pw_wall, pw_cpu, (pw_entries, pw_fast) = _timed(lambda: _warta_all(docs))
+    print(f"\n## {len(docs)} real feeds of fastfeedparser-bench ({size:.1f} MB)")
+    print(
+        f"parse_feed: {pw_fast}/{len(docs)} on the fast path, {pw_entries} entries; "
+        f"feedparser {fp_entries} entries"
+    )
+    print(f"{'parser':<32} {'wall s':>8} {'CPU s':>7} {'feeds/s':>10} {'feedparser/this':>16}")
+    for name, wall, cpu in (
+        ("feedparser.parse", fp_wall, fp_cpu),
+        ("warta parse_feed", pw_wall, pw_cpu),
+    ):
+        print(f"{name:<32} {wall:>8.2f} {cpu:>7.2f} {len(docs) / cpu:>10.1f} {fp_cpu / cpu:>16.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--feeds", type=int, default=1000)
+    ap.add_argument("--items", type=int, default=20)
+    ap.add_argument("--skip-real", action="store_true", help="skip the 200 real feeds")
+    args = ap.parse_args(argv)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.system()}"
+    )
+    with tempfile.TemporaryDirectory(prefix="warta-bench-ingest-") as tmp:
+        _setup_django(Path(tmp))
+        poll_round(args.feeds, args.items)
+    if not args.skip_real:
+        if REAL.is_dir():
+            real_feeds()
+        else:
+            print(f"\n(real feeds not found at {REAL})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""``warta build``: the static export (warta/site/build.py), its files and its incremental
+second run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import feedparser
+import lxml.html
+import pytest
+from django.conf import settings
+
+from tests.test_site import make_post
+from warta.newsroom.models import Category, Post
+from warta.site.build import MANIFEST, build_site, url_to_path
+
+pytestmark = pytest.mark.dbmatrix
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {
+        p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture
+def small_pages():
+    """Two stories a page, so a few posts make paginated lists."""
+    values = settings.WARTA.values
+    saved = values["site.page_size"]
+    values["site.page_size"] = 2
+    yield
+    values["site.page_size"] = saved
+
+
+def test_url_to_path():
+    assert url_to_path("/") == "index.html"
+    assert url_to_path("/?page=3") == "page/3/index.html"
+    assert url_to_path("/berita/a-b/") == "berita/a-b/index.html"
+    assert url_to_path("/kategori/dunia/?page=2") == "kategori/dunia/page/2/index.html"
+    assert url_to_path("/kategori/dunia/rss.xml") == "kategori/dunia/rss.xml"
+    assert url_to_path("/sitemap-berita.xml?p=2") == "sitemap-berita-2.xml"
+
+
+@pytest.mark.django_db
+def test_build_writes_the_whole_site(tmp_path: Path, small_pages: None):
+    dunia = Category.objects.create(slug="dunia", name="Dunia")
+    posts = [make_post(f"Berita nomor {i}", category=dunia if i < 3 else None) for i in range(5)]
+    report = build_site(tmp_path)
+    files = set(mtimes(tmp_path))
+    for post in posts:
+        assert f"berita/{post.slug}/index.html" in files
+    for rel in (
+        "index.html",
+        "page/2/index.html",
+        "page/3/index.html",
+        "kategori/dunia/index.html",
+        "kategori/dunia/page/2/index.html",
+        "kategori/dunia/rss.xml",
+        "rss.xml",
+        "atom.xml",
+        "feed.json",
+        "sitemap.xml",
+        "sitemap-berita.xml",
+        "sitemap-news.xml",
+        "robots.txt",
+        "404.html",
+        "410.html",
+        "static/site/warta.css",
+        MANIFEST,
+    ):
+        assert rel in files, rel
+    assert any(f.startswith("static/site/warta.") and f.endswith(".css.gz") for f in files)
+    assert report.rendered == report.pages and not report.removed
+
+    # pagination links point at files, not query strings
+    home = lxml.html.fromstring((tmp_path / "index.html").read_bytes())
+    assert home.xpath("//a[@rel='next']/@href") == ["/page/2/"]
+    page2 = lxml.html.fromstring((tmp_path / "page/2/index.html").read_bytes())
+    assert page2.xpath("//a[@rel='prev']/@href") == ["/"]
+    # the stylesheet the pages link exists in the export
+    (css,) = home.xpath("//link[@rel='stylesheet']/@href")
+    assert (tmp_path / css.lstrip("/")).is_file()
+    # feeds are the site's own, with absolute links from site.base_url
+    feed = feedparser.parse((tmp_path / "rss.xml").read_bytes())
+    assert not feed.bozo and len(feed.entries) == 5
+    assert feed.entries[0].link.startswith(str(settings.WARTA["site.base_url"]))
+    assert "Sitemap:" in (tmp_path / "robots.txt").read_text()
+
+
+@pytest.mark.django_db
+def test_second_build_rewrites_only_what_changed(tmp_path: Path, small_pages: None):
+    dunia = Category.objects.create(slug="dunia", name="Dunia")
+    bisnis = Category.objects.create(slug="bisnis", name="Bisnis")
+    posts = [make_post(f"Cerita {i}", category=dunia if i < 4 else bisnis) for i in range(8)]
+    build_site(tmp_path)
+    before = mtimes(tmp_path)
+
+    again = build_site(tmp_path)
+    assert again.written == [] and again.removed == []
+    assert again.rendered < again.pages / 2
+    assert mtimes(tmp_path) == before
+
+    changed = posts[5]  # in "bisnis", on home page 3
+    tr = changed.translation
+    tr.title = "Cerita yang diperbarui"
+    tr.save()
+    report = build_site(tmp_path)
+    after = mtimes(tmp_path)
+    rewritten = {f for f in after if after[f] != before.get(f)}
+    article = f"berita/{changed.slug}/index.html"
+    assert article in rewritten
+    assert "Cerita yang diperbarui" in (tmp_path / article).read_text()
+    assert (
+        "kategori/bisnis/index.html" in rewritten
+        or "kategori/bisnis/page/2/index.html" in rewritten
+    )
+    # other stories' pages and the other category are untouched
+    for post in posts:
+        if post != changed:
+            assert f"berita/{post.slug}/index.html" not in rewritten
+    assert not any(f.startswith("kategori/dunia/") and f.endswith(".html") for f in rewritten)
+    assert not any(f.startswith("static/") for f in rewritten)
+    assert len(rewritten) < len(after) / 3, sorted(rewritten)
+    assert set(report.written) == rewritten - {MANIFEST}
+
+
+@pytest.mark.django_db
+def test_a_killed_story_leaves_the_export(tmp_path: Path):
+    keep = make_post("Tetap")
+    kill = make_post("Ditarik")
+    build_site(tmp_path)
+    article = tmp_path / f"berita/{kill.slug}/index.html"
+    assert article.exists()
+
+    Post.objects.filter(pk=kill.pk).update(status=Post.Status.KILLED)  # the wire's way
+    report = build_site(tmp_path)
+    assert not article.exists()
+    assert f"berita/{kill.slug}/index.html" in report.removed
+    assert (tmp_path / f"berita/{keep.slug}/index.html").exists()
+    assert (tmp_path / "_gone.map").read_text() == f'"/berita/{kill.slug}/" 1;\n'
+    for rel in ("index.html", "rss.xml", "sitemap-berita.xml"):
+        assert kill.slug not in (tmp_path / rel).read_text(), rel
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert f"berita/{kill.slug}/index.html" not in manifest["files"]
+
+
+@pytest.mark.django_db
+def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path):
+    from warta.site.build import BuildError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(BuildError, match="cannot create"):
+        build_site(blocker / "out")
