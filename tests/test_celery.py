@@ -46,7 +46,9 @@ from warta.newsroom.models import Entry, Source, Translation
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/test"
 GENERATED_SOURCES = 50
 ENTRIES_PER_SOURCE = 4
-LEASE = 4  # seconds: a killed worker's rows are free again this soon
+LEASE = 10  # seconds: a killed worker's rows are free again this soon; longer than a fresh
+# worker process's first task (model and language-identifier load) takes on a busy machine,
+# or that task loses its lease and, five times in a row, is parked as a poisoned entry
 KILLS = 20
 # Article pages answer after this long (as real sites do), so the pipeline is still busy
 # when the last of the KILLS lands: 213 entries, at most 4 fetches at once.
