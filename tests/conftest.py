@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.cli import WartaEnv
 from tests.support.httpserver import LocalHTTPServer
+from tests.support.smtpserver import LocalSMTPServer, smtp_settings
 from tests.support.tinymodel import TinyModel, session_tiny_model
 from warta.demo.server import SampleServer, serve_samples
 
@@ -30,6 +31,17 @@ def _fresh_caches() -> Iterator[None]:
 
         for alias in settings.CACHES:
             caches[alias].clear()
+
+
+@pytest.fixture
+def smtp() -> Iterator[LocalSMTPServer]:
+    """A real SMTP server on 127.0.0.1 that Django's mail goes to for the test."""
+    server = LocalSMTPServer().start()
+    try:
+        with smtp_settings(server):
+            yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.test import Client, override_settings
 
-from tests.support.smtpserver import LocalSMTPServer, smtp_settings
+from tests.support.smtpserver import LocalSMTPServer
 from warta.config import Config
 from warta.newsroom.models import Article, Category, Entry, Post, Source, Translation
 from warta.reader.models import Issue, Send, Subscriber
@@ -37,16 +37,6 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def smtp() -> Iterator[LocalSMTPServer]:
-    server = LocalSMTPServer().start()
-    try:
-        with smtp_settings(server):
-            yield server
-    finally:
-        server.stop()
 
 
 def warta_settings(**values: Any) -> Any:

@@ -4,7 +4,6 @@ through a real SMTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import lxml.html
@@ -13,23 +12,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from tests.support.smtpserver import LocalSMTPServer, smtp_settings
+from tests.support.smtpserver import LocalSMTPServer
 from tests.test_api import make_post
 from warta.newsroom.models import AuditEvent
 from warta.reader.models import Issue, Send, Subscriber
 
 pytestmark = pytest.mark.dbmatrix
 SEND_TEST = "/admin/reader/subscriber/send-test/"
-
-
-@pytest.fixture
-def smtp() -> Iterator[LocalSMTPServer]:
-    server = LocalSMTPServer().start()
-    try:
-        with smtp_settings(server):
-            yield server
-    finally:
-        server.stop()
 
 
 def staff(*perms: str, superuser: bool = False) -> Any:
