@@ -23,12 +23,17 @@ venv: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/warta demo
 
-# The whole suite on SQLite, then the storage and end-to-end tests again on PostgreSQL.
+# The whole suite on SQLite, then the storage and end-to-end tests again on PostgreSQL;
+# one pytest-xdist worker per core (TEST_WORKERS=0 runs in one process). Tests that share
+# an expensive module fixture carry an xdist_group mark and stay on one worker.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench eval
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
-	WARTA_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -m dbmatrix
+	$(PYTEST)
+	WARTA_DATABASE_URL=$(PG_URL) $(PYTEST) -m dbmatrix
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench eval

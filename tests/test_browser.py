@@ -18,7 +18,8 @@ from tests.support.cli import WartaEnv, free_port
 from tests.support.tinymodel import TinyModel
 from warta.demo.server import SampleServer, serve_samples
 
-pytestmark = pytest.mark.slow
+# one worker builds the site once for the module (pytest-xdist, --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 REFERENCE = "moscow-summit-14-nations-pledge-4-5-billion-methane-leaks-7023118"
 
 

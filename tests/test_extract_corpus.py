@@ -21,7 +21,8 @@ import pytest
 BASELINE = Path(__file__).parent / "data" / "extract_baseline.json"
 EVAL = Path(__file__).resolve().parent.parent / "eval" / "extract.py"
 
-pytestmark = pytest.mark.corpus
+# one worker scores the corpus once for the module (pytest-xdist, --dist loadgroup)
+pytestmark = [pytest.mark.corpus, pytest.mark.xdist_group("extract_corpus")]
 
 
 def load_eval() -> ModuleType:
