@@ -8,17 +8,22 @@ warta's own pipeline: polling, fetching, extraction, claiming, storing, publishi
 broker round trips. Pages answer at once from a local HTTP server.
 
 Reported per mode: wall seconds from the first poll to the last publish, entries/minute,
-p50/p95 time from an entry's creation (fetched from its feed) to its publication, and the
-CPU seconds PostgreSQL (all its processes) and the broker used. The baseline of the ratio is
-one Celery worker in the same run. Every entry arrives at once (all sources are due when the
-run starts), so p95 is mostly queueing: it approaches the wall time by construction.
+p50/p95 time from an entry's creation (fetched from its feed) to its publication
+(``Post.created``), and the CPU seconds the PostgreSQL server (the postmaster and all its
+processes) and the broker used, also per entry. The baseline of the ratio is one Celery
+worker in the same run. Every entry arrives at once (all sources are due when the run
+starts), so p95 is mostly queueing: it approaches the wall time by construction.
 
     .venv/bin/python bench/bench_scale.py                 # 10,000 entries, 200 sources
     .venv/bin/python bench/bench_scale.py --entries 1000  # a quick look
+    .venv/bin/python bench/bench_scale.py --entries 1000 --skip-sqlite --workers 1
 
-Needs PostgreSQL (``BENCH_PG``, default postgres://postgres@127.0.0.1:5432/test, used to
-create and drop a throw-away database) and ``redis-server`` on the PATH (a private one is
-started on a free port). Prints a table; no assertions.
+Needs PostgreSQL on this machine (``BENCH_PG``, default
+postgres://postgres@127.0.0.1:5432/test, used to create and drop a throw-away database) and
+``redis-server`` on the PATH (a private one is started on a free port). The server's whole
+CPU is counted: what other databases on it do at the same time is counted too, so point
+``BENCH_PG`` at a server of the benchmark's own when anything else uses the machine's.
+Prints a table; no assertions.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -111,33 +117,50 @@ def _proc_cpu(pid: int) -> tuple[float, float]:
     return (utime + stime) / CLK, (cutime + cstime) / CLK
 
 
-def _pids(name: str) -> list[int]:
+def _children(parent: int) -> list[int]:
     pids = []
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             try:
-                if (d / "comm").read_text().strip().startswith(name):
+                if int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
                     pids.append(int(d.name))
-            except OSError:
+            except (OSError, IndexError, ValueError):
                 pass
     return pids
 
 
-class CpuMeter:
-    """CPU seconds used by every process of a name (e.g. all PostgreSQL backends) between
-    ``start`` and ``stop``, including backends that came and went (reaped by their parent:
-    counted in its children's time)."""
+def _postmaster(url: str) -> int:
+    """The PID of the PostgreSQL server behind ``url`` (the parent of our backend): only its
+    processes are measured, not another server on the machine, nor anything else."""
+    import psycopg
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    with psycopg.connect(url) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()
+    assert backend is not None
+    stat = Path(f"/proc/{backend[0]}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+class CpuMeter:
+    """CPU seconds used by a process and its children (e.g. a PostgreSQL server: the
+    postmaster and every backend) between ``start`` and ``stop``, including children that
+    came and went (reaped by the parent: counted in its children's time). The server must
+    be on this machine; use a server of its own (``BENCH_PG``) for figures that other
+    databases' work does not inflate."""
+
+    def __init__(self, root: int) -> None:
+        self.root = root
         self.before: dict[int, tuple[float, float]] = {}
 
+    def _pids(self) -> list[int]:
+        return [self.root, *_children(self.root)]
+
     def start(self) -> None:
-        self.before = {pid: _proc_cpu(pid) for pid in _pids(self.name)}
+        self.before = {pid: _proc_cpu(pid) for pid in self._pids()}
 
     def stop(self) -> float:
         total = 0.0
-        for pid in _pids(self.name):
+        for pid in self._pids():
             own, children = _proc_cpu(pid)
             own0, children0 = self.before.get(pid, (0.0, 0.0))
             total += (own - own0) + (children - children0)
@@ -200,10 +223,13 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 
 
 class Db:
-    """Counts and latencies read straight from the database (SQLite or PostgreSQL)."""
+    """Counts and latencies read straight from the database (SQLite or PostgreSQL). One
+    connection for the whole run: a new PostgreSQL backend per look (twice a second) would
+    add its own start-up cost to the server CPU measured."""
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.conn: Any = None
 
     def _rows(self, sql: str) -> list[tuple[Any, ...]]:
         if self.url.startswith("sqlite:///"):
@@ -211,8 +237,14 @@ class Db:
                 return conn.execute(sql).fetchall()
         import psycopg
 
-        with psycopg.connect(self.url) as conn:
-            return conn.execute(sql).fetchall()
+        if self.conn is None:
+            self.conn = psycopg.connect(self.url, autocommit=True)
+        return list(self.conn.execute(sql).fetchall())
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
     def published(self) -> int:
         return int(self._rows("SELECT COUNT(*) FROM newsroom_post")[0][0])
@@ -222,17 +254,16 @@ class Db:
                               )[0][0])
 
     def latencies(self) -> list[float]:
-        """Seconds from each entry's creation to its publication (the last update)."""
-        rows = self._rows("SELECT created, updated FROM newsroom_entry "
-                          "WHERE status = 'published'")
+        """Seconds from each entry's creation (read from its feed) to its publication
+        (``Post.created``)."""
+        rows = self._rows("SELECT e.created, p.created FROM newsroom_post p "
+                          "JOIN newsroom_entry e ON e.id = p.entry_id")
         out = []
-        for created, updated in rows:
+        for created, published in rows:
             if isinstance(created, str):  # SQLite stores ISO text
-                from datetime import datetime
-
-                created, updated = (datetime.fromisoformat(created),
-                                    datetime.fromisoformat(updated))
-            out.append((updated - created).total_seconds())
+                created, published = (datetime.fromisoformat(created),
+                                      datetime.fromisoformat(published))
+            out.append((published - created).total_seconds())
         return out
 
 
@@ -311,7 +342,7 @@ def run_celery(tmp: Path, feeds: list[str], total: int, engine: str, workers: in
         _warta(env, "init")
         _add_sources(env, feeds)
         db = Db(url)
-        pg, broker = CpuMeter("postgres"), CpuMeter("redis-server")
+        pg, broker = CpuMeter(_postmaster(url)), CpuMeter(redis.pid)
         procs = [_spawn([sys.executable, "-m", "warta.cli", "worker", "--concurrency",
                          str(concurrency)], env, logs / f"worker-{i}.log")
                  for i in range(workers)]
@@ -323,8 +354,10 @@ def run_celery(tmp: Path, feeds: list[str], total: int, engine: str, workers: in
         seconds = _wait_all(db, total, procs, logs, timeout)
         db_cpu, broker_cpu = pg.stop(), broker.stop()
         label = f"{workers} × {concurrency} processes"
-        return _summary("Celery, PostgreSQL + Redis", label, db, total, seconds, db_cpu,
-                        broker_cpu)
+        result = _summary("Celery, PostgreSQL + Redis", label, db, total, seconds, db_cpu,
+                          broker_cpu)
+        db.close()  # before the database is dropped
+        return result
     finally:
         for p in procs:
             _kill(p)
@@ -339,6 +372,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=2,
                     help="processes per Celery worker (prefork)")
     ap.add_argument("--skip-sqlite", action="store_true")
+    ap.add_argument("--workers", default="1,2",
+                    help="Celery worker counts to run, comma-separated (default 1,2)")
     ap.add_argument("--timeout", type=float, default=3600)
     args = ap.parse_args()
     if shutil.which("redis-server") is None:
@@ -353,25 +388,28 @@ def main() -> None:
         feeds = serve_sources(pages, args.sources, per_source)
         if not args.skip_sqlite:
             results.append(run_sqlite(tmp, feeds, total, engine.url(), args.timeout))
-        for workers in (1, 2):
+        for workers in (int(w) for w in args.workers.split(",")):
             results.append(run_celery(tmp, feeds, total, engine.url(), workers,
                                       args.concurrency, args.timeout))
     finally:
         pages.stop()
         engine.stop()
-    base = next(r for r in results if r.workers.startswith("1 ×"))
+    # the baseline: one Celery worker, else the first mode run
+    base = next((r for r in results if r.workers.startswith("1 ×")), results[0])
+    load = os.getloadavg()
     print(f"scale benchmark: {total} entries from {args.sources} local sources, stand-in "
           f"engine {ENGINE_MS:.0f} ms per request; {platform.machine()}, {os.cpu_count()} "
-          f"cores, Python {platform.python_version()}")
+          f"cores, Python {platform.python_version()}; load average at the end "
+          f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(f"{'mode':<28}{'workers':<18}{'seconds':>9}{'entries/min':>13}{'p50 s':>8}"
-          f"{'p95 s':>8}{'DB CPU s':>10}{'broker CPU s':>14}{'ratio':>7}")
+          f"{'p95 s':>8}{'DB CPU s':>10}{'DB ms/entry':>13}{'broker CPU s':>14}{'ratio':>7}")
     for r in results:
         db_cpu = f"{r.db_cpu:.1f}" if r.db_cpu is not None else "-"
+        per_entry = f"{r.db_cpu / r.entries * 1000:.1f}" if r.db_cpu is not None else "-"
         broker_cpu = f"{r.broker_cpu:.1f}" if r.broker_cpu is not None else "-"
         print(f"{r.mode:<28}{r.workers:<18}{r.seconds:>9.1f}{r.entries / r.seconds * 60:>13.0f}"
-              f"{r.p50:>8.1f}{r.p95:>8.1f}{db_cpu:>10}{broker_cpu:>14}"
+              f"{r.p50:>8.1f}{r.p95:>8.1f}{db_cpu:>10}{per_entry:>13}{broker_cpu:>14}"
               f"{base.seconds / r.seconds:>7.2f}")
-
 
 if __name__ == "__main__":
     main()

@@ -260,6 +260,9 @@ class Cluster:
 
     def start(self) -> None:
         self.workers = [self._worker(), self._worker()]
+        self.start_beat()
+
+    def start_beat(self) -> None:
         self.beat = _spawn([sys.executable, "-m", "warta.cli", "beat", "--every", "0.5",
                             "--resend-after", "2"], self.env, self.logs / "beat.log")
 
@@ -455,6 +458,44 @@ def test_worker_without_broker_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith("warta: error: config broker_url:"), proc.stderr
     assert "WARTA_BROKER_URL" in proc.stderr
+
+
+def test_a_worker_keeps_its_database_connection_from_task_to_task(
+        pg_warta: WartaEnv, redis_broker: RedisServer, http_server: LocalHTTPServer,
+        tiny: TinyModel, tmp_path: Path) -> None:
+    """A worker process reuses its PostgreSQL connection for the next task (as a web
+    process does between requests) until ``database.conn_max_age``: a new server process
+    per task cost PostgreSQL ~95 ms of CPU per entry (docs/BENCHMARKS.md "Scale-out")."""
+    pg_warta.run("init")
+    pg_warta.run("models", "install", "en-id", "--from", str(tiny.argosmodel))
+    feeds = _generated_feeds(http_server)[:2]
+    _add_sources(pg_warta, [(f"Source {i}", url, "en") for i, url in enumerate(feeds)])
+    total = 2 * ENTRIES_PER_SOURCE
+    cluster = Cluster(pg_warta, redis_broker.url, tmp_path)
+    # the worker's connections are told apart from beat's and ours by application_name
+    # (libpq reads PGAPPNAME); one pool process, so one connection when it is reused
+    worker_env = {**cluster.env, "PGAPPNAME": "warta-test-worker",
+                  "WARTA_DATABASE_CONN_MAX_AGE": "3600"}
+    worker = _spawn([sys.executable, "-m", "warta.cli", "worker", "--concurrency", "1"],
+                    worker_env, tmp_path / "worker.log")
+    cluster.workers = [worker]
+    try:
+        cluster.start_beat()
+        deadline = time.monotonic() + 240
+        while _counts(pg_warta).get("published", 0) < total:
+            cluster.assert_alive()
+            assert time.monotonic() < deadline, (_counts(pg_warta), cluster.tail())
+            time.sleep(0.5)
+        tasks = (tmp_path / "worker.log").read_text(errors="replace").count("succeeded in")
+        assert tasks >= 3 * total  # at least fetch, extract and publish for every entry
+        backends = pg_warta.query(
+            "SELECT backend_start < (SELECT MIN(created) FROM newsroom_post) "
+            "FROM pg_stat_activity WHERE application_name = 'warta-test-worker' "
+            f"AND datname = '{pg_warta.pg_db}'")
+        # before: the connection was closed after every task, so none was left open
+        assert backends == [(True,)], (backends, tasks)
+    finally:
+        cluster.stop()
 
 
 @pytest.mark.slow

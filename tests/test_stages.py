@@ -4,7 +4,7 @@ and a real local HTTP server: idempotency, errors on the row, back-off, leases."
 from __future__ import annotations
 
 import zlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,20 @@ def test_entries_go_all_the_way_and_rerunning_changes_nothing(
         assert stages.claim_entry(entry.pk) is None
     _run_all()
     assert (Article.objects.count(), Translation.objects.count(), Post.objects.count()) == counts
+
+
+def test_a_post_records_when_warta_published_it_beside_the_story_date(
+        source: Source, warta_cfg: dict[str, Any], tiny: TinyModel) -> None:
+    stages.poll_source(source.pk, force=True)
+    before = timezone.now()
+    _run_all()
+    after = timezone.now()
+    for post in Post.objects.select_related("entry"):
+        # published_at is the source's date (the feed says 24 November, 10:00 UTC); created
+        # is the moment of publication: fetch-to-publish time is created - entry.created
+        assert post.published_at == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+        assert before <= post.created <= after
+        assert post.entry.created <= post.created
 
 
 def test_dead_page_records_error_and_backs_off_then_recovers(

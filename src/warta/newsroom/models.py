@@ -367,6 +367,10 @@ class Post(models.Model):
     updated_at = models.DateTimeField(null=True, blank=True,
                                       help_text="when the published story was last revised or "
                                                 "corrected (shown as \"Diperbarui\")")
+    # published_at is the story's own date (the source's, never later than publication);
+    # created is when warta published it: fetch-to-publish latency, "new on the site"
+    created = models.DateTimeField(default=timezone.now, editable=False,
+                                   help_text="when warta published it")
 
     class Meta:
         ordering = ["-published_at", "-id"]

@@ -29,8 +29,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from celery import Celery, Task
-from django.db import InterfaceError, OperationalError, close_old_connections
+from celery import Celery, Task, signals
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -46,6 +46,12 @@ QUEUE_FOR_STATUS: dict[str, str] = {S.NEW: "fetch", S.FETCHED: "extract",
 TRANSIENT = (OperationalError, InterfaceError)  # the database went away: retry the task
 TRANSLATE_BATCH_CHARS = 20_000  # ≈ 5,000 tokens of English per shared engine pass
 TRANSLATE_BATCH_MAX = 16
+# Celery's Django fix-up closes every database connection before and after each task unless
+# CELERY_DB_REUSE_MAX is set: on PostgreSQL that is a new server process per task (fork,
+# authentication, a cold catalogue cache), some 40 of the 68 ms of CPU the server spent per
+# entry (bench/bench_scale.py). Warta turns that off and closes connections as Django does
+# between requests (:func:`_close_old_connections`).
+DB_REUSE_MAX = 2**31
 
 app = Celery("warta")
 
@@ -77,8 +83,20 @@ def configure(cfg: Any) -> Celery:
         worker_hijack_root_logger=False,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         timezone="UTC",
+        CELERY_DB_REUSE_MAX=DB_REUSE_MAX,
     )
     return app
+
+
+@signals.task_prerun.connect(dispatch_uid="warta-close-old-connections-prerun")
+@signals.task_postrun.connect(dispatch_uid="warta-close-old-connections-postrun")
+def _close_old_connections(sender: Task | None = None, **_: Any) -> None:
+    """Around each task, as around each web request: close a connection that is broken or
+    older than ``database.conn_max_age`` (0: every time), keep the others for the next
+    task. Not for eager tasks (tests), which run inside the caller's transaction."""
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return
+    close_old_connections()
 
 
 _RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 2, "retry_backoff_max": 300,
@@ -253,6 +271,9 @@ def check_queues(queues: list[str]) -> None:
 def start_worker(queues: list[str], concurrency: int, *, loglevel: str = "INFO") -> None:
     """Run a Celery worker (prefork pool) on ``queues`` until it is stopped. Blocks."""
     check_queues(queues)
+    # the pool's processes are forked from this one: they must not share a connection, and
+    # Celery's fix-up no longer closes it at start (CELERY_DB_REUSE_MAX)
+    connections.close_all()
     app.worker_main([
         "worker", "--queues", ",".join(queues), "--concurrency", str(max(1, concurrency)),
         "--hostname", f"warta-{os.getpid()}@%h", "--loglevel", loglevel,
