@@ -3,9 +3,11 @@ files; regenerate with WARTA_REGEN=1 and review the diff), plus targeted behavio
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
@@ -17,6 +19,7 @@ from warta.core.feeds import (
     make_guid,
     parse_feed,
     plain_text,
+    safe_url,
     sanitize_html,
     to_utc,
 )
@@ -244,3 +247,76 @@ def test_helpers() -> None:
     assert to_utc("2023-09-09T14:05:00+07:00") == datetime(2023, 9, 9, 7, 5, tzinfo=UTC)
     assert to_utc("Sat, 09 Sep 2023 07:05:00 GMT") == datetime(2023, 9, 9, 7, 5, tzinfo=UTC)
     assert to_utc("yesterday") is None
+
+
+def _safe_url_by_urljoin(value: str, base: str) -> str:
+    """What safe_url means: urljoin, then only http(s) with a host."""
+    if not value:
+        return ""
+    absolute = urljoin(base, value.strip()) if base else value.strip()
+    parts = urlsplit(absolute)
+    return absolute if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+def test_safe_url_shortcuts_agree_with_urljoin() -> None:
+    """safe_url answers plain absolute URLs and rooted paths without urljoin: on every
+    combination of tricky pieces it gives what urljoin gives."""
+    starts = [
+        "",
+        "/",
+        "//",
+        "http://",
+        "https://",
+        "HTTP://",
+        "ftp://",
+        "mailto:",
+        "a/",
+        "./",
+        "../",
+        "?",
+        "#",
+        "javascript:",
+    ]
+    hosts = ["", "h.example", "h.example:8080", "h.example:", "[::1]", "u@h.example", "Ü.de"]
+    paths = [
+        "",
+        "/",
+        "/a",
+        "/a/",
+        "//a",
+        "/a/./b",
+        "/a/../b",
+        "/a/.",
+        "/a/..",
+        "/.x",
+        "/a;p",
+        "/a;",
+        "/a b",
+        "/a\\b",
+        "/a\tb",
+        "/ä",
+        "/%20",
+    ]
+    tails = ["", "?", "?q=1", "?q=1&r=2", "#", "#f", "?#", "?q#f", "#f?x", ";x?y"]
+    bases = [
+        "",
+        "https://feeds.example/news/feed.xml",
+        "http://H.Example:81/a/b/",
+        "HTTPS://x.example",
+        "https://u:p@x.example/",
+        "file:///tmp/x",
+        "//x.example/",
+    ]
+    checked = 0
+    for start, host, path, tail in itertools.product(starts, hosts, paths, tails):
+        value = start + host + path + tail
+        for base in bases:
+            try:
+                expected = _safe_url_by_urljoin(value, base)
+            except ValueError:  # urljoin itself refuses it: so must safe_url
+                with pytest.raises(ValueError):
+                    safe_url(value, base)
+                continue
+            assert safe_url(value, base) == expected, (value, base)
+            checked += 1
+    assert checked > 100_000

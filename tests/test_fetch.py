@@ -6,10 +6,12 @@ import contextlib
 import functools
 import gzip
 import socket
+import threading
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -19,6 +21,7 @@ from warta.core.fetch import (
     DEFAULT_UA,
     HTTPStatusError,
     retry_delay,
+    shared_client,
 )
 from warta.core.fetch import fetch_url as _fetch_url
 from warta.core.fetch import make_client as _make_client
@@ -212,6 +215,53 @@ def test_shared_client_is_reused_and_left_open(http_server: LocalHTTPServer) -> 
         assert fetch_url(url, client=client).content == FEED
         assert not client.is_closed
     assert http_server.requests[0].headers["user-agent"] == DEFAULT_UA
+
+
+def test_fetches_from_one_host_reuse_one_connection() -> None:
+    """Without a client, fetch_url uses the process's pooled one: a 200, a 304 (finished,
+    so its connection is not closed) and a redirect with an empty body to one host all go
+    over one TCP connection, as the server sees it (one client port). A redirect with a
+    body is not waited for: its connection is closed and the next request opens one."""
+    ports: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            ports.append(self.client_address[1])
+            if self.path in ("/old", "/chatty"):
+                body = b"" if self.path == "/old" else b"moved"
+                status, headers = 301, {"Location": "/f"}
+            elif self.headers.get("If-None-Match") == '"v1"':
+                status, headers, body = 304, {"ETag": '"v1"'}, b""
+            else:
+                status, headers, body = 200, {"ETag": '"v1"'}, FEED
+            self.send_response(status)
+            for key, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(key, value)
+            self.end_headers()
+            if status != 304:
+                self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        guard = NetworkGuard.from_setting("127.0.0.1")  # its own: a fresh pooled client
+        assert _fetch_url(url + "/f", guard=guard).content == FEED
+        assert _fetch_url(url + "/f", guard=guard, etag='"v1"').not_modified
+        assert _fetch_url(url + "/old", guard=guard).content == FEED
+        assert _fetch_url(url + "/chatty", guard=guard).content == FEED
+        assert shared_client(guard=guard) is shared_client(guard=guard)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(ports) == 6 and len(set(ports[:5])) == 1 and ports[5] != ports[0], ports
 
 
 # --- retry_delay ------------------------------------------------------------------------

@@ -17,8 +17,10 @@ how long to wait before retrying any failed pipeline stage.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import email.utils
 import functools
+import os
 import random
 import re
 import ssl
@@ -129,6 +131,32 @@ def make_client(*, timeout: float = 20.0, user_agent: str = DEFAULT_UA,
     )
 
 
+_shared: dict[tuple[int, str, int], tuple[NetworkGuard, httpx.Client]] = {}
+_shared_lock = threading.Lock()
+_DEFAULT_GUARD = NetworkGuard()
+
+
+def shared_client(*, user_agent: str = DEFAULT_UA, guard: NetworkGuard | None = None
+                  ) -> httpx.Client:
+    """The process's pooled client for ``user_agent`` and this ``guard`` object (by
+    identity: guards equal in value may resolve names differently), made on first use
+    and never closed: connections to a host are kept alive and reused (httpx drops them
+    after 5 s idle), so polling many feeds of one server costs one TCP (and TLS)
+    handshake, not one per feed. Safe to share between threads; a forked process makes
+    its own (the key holds the process id). Each request still sets its own timeout."""
+    guard = guard or _DEFAULT_GUARD
+    key = (os.getpid(), user_agent, id(guard))
+    with _shared_lock:
+        found = _shared.get(key)
+        if found is not None and found[0] is guard:
+            return found[1]
+        if len(_shared) >= 16:  # guards made per call (tests, one-off use): start over;
+            _shared.clear()  # not closed, a thread may be using one: its sockets go with it
+        client = make_client(user_agent=user_agent, guard=guard)
+        _shared[key] = (guard, client)
+        return client
+
+
 def fetch_url(
     url: str,
     *,
@@ -148,8 +176,9 @@ def fetch_url(
     The body is limited to ``max_bytes`` on the wire and again *after* decompression,
     whatever Content-Length says, and the whole fetch to about ``timeout`` seconds.
     Connections are checked by ``guard`` (default: public addresses only; a ``client``
-    brings its own from :func:`make_client`), and at most ``per_host`` requests (0: no
-    limit) run at once per host in this process.
+    brings its own from :func:`make_client`; without one, the process's pooled client for
+    ``user_agent`` and ``guard`` is used: :func:`shared_client`), and at most ``per_host``
+    requests (0: no limit) run at once per host in this process.
 
     Raises FetchError ("could not connect", "timed out after 20 s", "too many redirects",
     "response larger than 10 MB", ...), BlockedAddressError ("refused: ... a private
@@ -161,14 +190,8 @@ def fetch_url(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    own = client is None
-    http = client if client is not None else make_client(timeout=timeout, user_agent=user_agent,
-                                                         guard=guard)
-    try:
-        return _fetch(http, url, headers, timeout, max_bytes, etag, last_modified, per_host)
-    finally:
-        if own:
-            http.close()
+    http = client if client is not None else shared_client(user_agent=user_agent, guard=guard)
+    return _fetch(http, url, headers, timeout, max_bytes, etag, last_modified, per_host)
 
 
 def _fetch(
@@ -188,6 +211,7 @@ def _fetch(
             with (host_slot(urlsplit(current).hostname or "", per_host),
                   http.stream("GET", current, headers=headers, timeout=timeout) as resp):
                 if resp.status_code in _REDIRECT_STATUSES and "location" in resp.headers:
+                    _drain(resp)
                     target = urljoin(current, resp.headers["location"])
                     _check_scheme(url, target)
                     all_permanent = all_permanent and resp.status_code in _PERMANENT_STATUSES
@@ -195,6 +219,7 @@ def _fetch(
                     current = target
                     continue
                 if resp.status_code == 304:
+                    _drain(resp)
                     return _result(resp, b"", moved_to, etag, last_modified)
                 if resp.status_code >= 400:
                     raise HTTPStatusError(
@@ -208,6 +233,18 @@ def _fetch(
         except httpx.HTTPError as e:
             raise _wrap_httpx_error(current, e, timeout) from e
     raise FetchError(url, "too many redirects")
+
+
+def _drain(resp: httpx.Response) -> None:
+    """Finish a response whose body is not wanted, so its connection goes back to the
+    pool instead of being closed: a 304 (no body, by the protocol) or a redirect that
+    declares an empty one. Any other body is left unread and its connection closed: a
+    server could drip even a short one out slowly, and a poll must not wait for it."""
+    if resp.status_code != 304 and resp.headers.get("content-length", "").strip() != "0":
+        return
+    with contextlib.suppress(httpx.HTTPError):  # the connection is then simply not reused
+        for _raw in resp.iter_raw(_CHUNK):
+            pass
 
 
 def _check_scheme(url: str, target: str) -> None:

@@ -29,6 +29,7 @@ from warta.newsroom.stages._common import (
     article_document,
     log,
 )
+from warta.newsroom.stages._sql import claim_source
 from warta.newsroom.stages.leases import (
     LOST_LEASE_LIMIT,
     claim_entries,
@@ -42,7 +43,6 @@ from warta.newsroom.stages.publishing import _find_duplicate, _publish, publish_
 from warta.newsroom.stages.sources import (
     PollResult,
     body_page,
-    claim_source,
     due_sources,
     poll_source,
 )

@@ -23,11 +23,16 @@ from warta.core.schedule import PollDelay, next_poll_delay
 from warta.core.urlnorm import url_key
 from warta.newsroom.models import Entry, Post, Source
 from warta.newsroom.stages._common import (
-    LEASE_OWNER,
     S,
     _cfg,
-    _lease_delta,
     log,
+)
+from warta.newsroom.stages._sql import (
+    _claim_and_load,
+    _first_elsewhere,
+    _insert_entries,
+    _stored,
+    _update_source,
 )
 
 
@@ -37,17 +42,6 @@ class PollResult:
     new_entries: int = 0
     not_modified: bool = False
     error: str = ""
-
-
-def claim_source(source_id: int, *, force: bool = False) -> datetime | None:
-    """Take the lease on a source that is due (or any enabled one with ``force``)."""
-    now = timezone.now()
-    lease = now + _lease_delta()
-    due = Q(pk=source_id, enabled=True) & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-    if not force:
-        due &= Q(next_poll__lte=now)
-    claimed = Source.objects.filter(due).update(lease_until=lease, lease_owner=LEASE_OWNER)
-    return lease if claimed else None
 
 
 def due_sources() -> list[int]:
@@ -63,10 +57,10 @@ def poll_source(source_id: int, *, force: bool = False) -> PollResult:
     the next poll backs off; 410 Gone disables the source with ``disabled_reason``. When
     the next poll happens is decided by ``core.schedule.next_poll_delay``."""
     result = PollResult(source_id)
-    lease = claim_source(source_id, force=force)
-    if lease is None:
+    claimed = _claim_and_load(source_id, force=force)
+    if claimed is None:
         return result
-    source = Source.objects.get(pk=source_id)
+    lease, source = claimed
     if is_folder_url(source.url):
         return _poll_folder(source, lease, result)
     try:
@@ -85,12 +79,13 @@ def poll_source(source_id: int, *, force: bool = False) -> PollResult:
         result.error = str(e)
         _record_source_error(source, lease, e)
         return result
+    if parsed is None:  # 304: one statement, no transaction needed
+        result.not_modified = True
+        _record_source_success(source, lease, fetched, None)
+        return result
     with transaction.atomic():
-        if parsed is not None:
-            result.new_entries = store_entries(source, parsed.entries)
-        else:
-            result.not_modified = True
-        _record_source_success(source, lease, fetched, parsed.ttl if parsed else None)
+        result.new_entries = store_entries(source, parsed.entries)
+        _record_source_success(source, lease, fetched, parsed.ttl)
     return result
 
 
@@ -121,7 +116,7 @@ def _poll_folder(source: Source, lease: datetime, result: PollResult) -> PollRes
                        last_error_at=now)
     with transaction.atomic():
         result.new_entries = sum(store_entries(source, feed.entries) for _f, feed in read.feeds)
-        Source.objects.filter(pk=source.pk, lease_until=lease).update(**updates)
+        _update_source(source, lease, updates)
     return result
 
 
@@ -154,7 +149,6 @@ def _identity(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
     return entries.filter(content_hash=digest).order_by("id").first()
 
 
-_CHUNK = 500  # identity values per query: under SQLite's bound-parameter limit
 
 
 @dataclass
@@ -175,12 +169,6 @@ def _item(fe: FeedEntry, shaky: set[str]) -> _Item:
     return _Item(fe, guid, key, digest)
 
 
-def _chunks(values: set[str]) -> list[list[str]]:
-    ordered = sorted(values)
-    return [ordered[i:i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
-
-
-_ID_FIELDS = ("id", "source_id", "guid", "url_key", "content_hash", "status", "version")
 
 
 def store_entries(source: Source, entries: Sequence[FeedEntry]) -> int:
@@ -190,8 +178,9 @@ def store_entries(source: Source, entries: Sequence[FeedEntry]) -> int:
     entries the items may be are read in a few queries (by guid, normalised URL and content
     hash, in chunks under SQLite's parameter limit), known items are revised or killed one
     by one (only those that changed cost a query), and the new ones are inserted with one
-    ``bulk_create`` in a savepoint. Two situations take the item-by-item path instead,
-    because only it reproduces them exactly: items of the same document that are the same
+    multi-row INSERT in a savepoint (:func:`_insert_entries`: what ``bulk_create`` would
+    store, without its per-field preparation). Two situations take the item-by-item path
+    instead, because only it reproduces them exactly: items of the same document that are the same
     story (the later one would be a revision of the earlier), and an insert that violates
     the (source, guid) constraint — a concurrent poll stored an item first; item by item,
     that one is recognised and not stored twice. Runs inside the caller's transaction."""
@@ -206,18 +195,15 @@ def store_entries(source: Source, entries: Sequence[FeedEntry]) -> int:
     if (len({it.guid for it in items}) != len(items) or len(set(keys)) != len(keys)
             or any(digests[it.digest] > 1 for it in items if not it.key)):
         return sum(_store_entry(source, fe, shaky) for fe in entries)
-    mine = Entry.objects.filter(source=source).only(*_ID_FIELDS).order_by("id")
     by_guid: dict[str, Entry] = {}
     by_key: dict[str, Entry] = {}
     by_hash: dict[str, Entry] = {}
-    for chunk in _chunks({it.guid for it in items if it.fe.guid not in shaky}):
-        by_guid.update((e.guid, e) for e in mine.filter(guid__in=chunk))
-    for chunk in _chunks({it.key for it in items if it.key}):
-        for e in mine.filter(url_key__in=chunk):
-            by_key.setdefault(e.url_key, e)  # the first stored, as _identity takes
-    for chunk in _chunks({it.digest for it in items if not it.key}):
-        for e in mine.filter(content_hash__in=chunk):
-            by_hash.setdefault(e.content_hash, e)
+    guids = {it.guid for it in items if it.fe.guid not in shaky}
+    by_guid.update((e.guid, e) for e in _stored(source.pk, "guid", guids))
+    for e in _stored(source.pk, "url_key", {it.key for it in items if it.key}):
+        by_key.setdefault(e.url_key, e)  # the first stored, as _identity takes
+    for e in _stored(source.pk, "content_hash", {it.digest for it in items if not it.key}):
+        by_hash.setdefault(e.content_hash, e)
     fresh: list[_Item] = []
     known: list[tuple[Entry, _Item]] = []
     for it in items:
@@ -234,18 +220,12 @@ def store_entries(source: Source, entries: Sequence[FeedEntry]) -> int:
         _seen_again(existing, it.fe, it.digest)
     if not fresh:
         return 0
-    others: dict[str, Entry] = {}
-    for chunk in _chunks({it.key for it in fresh if it.key and it.fe.url}):
-        found = (Entry.objects.filter(url_key__in=chunk).exclude(source=source)
-                 .exclude(status=S.DUPLICATE).select_related("source")
-                 .only("id", "url_key", "source__name").order_by("id"))
-        for e in found:
-            others.setdefault(e.url_key, e)
-    rows = [_new_entry(source, it.fe, it.guid, it.key, it.digest,
-                       others.get(it.key) if it.key else None) for it in fresh]
+    others = _first_elsewhere(source.pk, {it.key for it in fresh if it.key and it.fe.url})
+    rows = [_new_row(source, it.fe, it.guid, it.key, it.digest,
+                     others.get(it.key) if it.key else None) for it in fresh]
     try:
         with transaction.atomic():
-            Entry.objects.bulk_create(rows)
+            _insert_entries(rows)
     except IntegrityError:  # a concurrent poll stored some first: item by item decides
         log.info("source %s: concurrent insert, storing %d items one by one", source.pk,
                  len(fresh))
@@ -262,10 +242,11 @@ def _seen_again(existing: Entry, fe: FeedEntry, digest: str) -> None:
         _revise_entry(existing, fe, digest)
 
 
-def _new_entry(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
-               other: Entry | None) -> Entry:
-    """The unsaved Entry for an item not stored before; ``other`` is an entry of another
-    source with the same normalised URL (this one is then stored as its duplicate)."""
+def _new_row(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
+             other: tuple[int, str] | None) -> dict[str, object]:
+    """The row (Entry attname → value) for an item not stored before; ``other`` is the id
+    and source name of an entry of another source with the same normalised URL (this one
+    is then stored as its duplicate). Columns it does not name take their defaults."""
     fields: dict[str, object] = {"embargo": fe.embargo}
     if fe.embargo is not None and fe.embargo > timezone.now():
         fields["next_attempt_at"] = fe.embargo
@@ -274,15 +255,15 @@ def _new_entry(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
     elif not fe.url:
         fields.update(status=S.FAILED, error="the item has neither a body nor a link to fetch")
     elif other is not None:
-        fields.update(status=S.DUPLICATE, duplicate_of=other,
-                      error=f"same URL as entry {other.pk} ({other.source.name})")
+        fields.update(status=S.DUPLICATE, duplicate_of_id=other[0],
+                      error=f"same URL as entry {other[0]} ({other[1]})")
     if fe.pub_status in ("canceled", "withheld"):
         fields.update(status=S.KILLED,
                       error=f"withdrawn by the source (pub status {fe.pub_status})")
-    return Entry(source=source, guid=guid, url=fe.url, title=fe.title[:1000],
-                 summary=fe.summary, content=fe.content, image=_image(fe),
-                 categories=list(fe.categories), published=fe.published, url_key=key,
-                 content_hash=digest, version=max(1, fe.version or 1), **fields)
+    return {"source_id": source.pk, "guid": guid, "url": fe.url, "title": fe.title[:1000],
+            "summary": fe.summary, "content": fe.content, "image": _image(fe),
+            "categories": list(fe.categories), "published": fe.published, "url_key": key,
+            "content_hash": digest, "version": max(1, fe.version or 1), **fields}
 
 
 def _store_entry(source: Source, fe: FeedEntry, shaky: set[str] | None = None) -> bool:
@@ -307,8 +288,9 @@ def _store_entry(source: Source, fe: FeedEntry, shaky: set[str] | None = None) -
     other = None
     if it.key and fe.url:
         other = (Entry.objects.filter(url_key=it.key).exclude(source=source)
-                 .exclude(status=S.DUPLICATE).order_by("id").first())
-    row = _new_entry(source, fe, it.guid, it.key, it.digest, other)
+                 .exclude(status=S.DUPLICATE).order_by("id")
+                 .values_list("id", "source__name").first())
+    row = Entry(**_new_row(source, fe, it.guid, it.key, it.digest, other))
     try:
         with transaction.atomic():
             row.save(force_insert=True)
@@ -409,7 +391,7 @@ def _record_source_success(source: Source, lease: datetime, fetched: FetchResult
         updates["last_modified"] = fetched.last_modified or ""
     if fetched.permanent_redirect_to:
         updates["url"] = fetched.permanent_redirect_to
-    Source.objects.filter(pk=source.pk, lease_until=lease).update(**updates)
+    _update_source(source, lease, updates)
 
 
 def _record_source_error(source: Source, lease: datetime, error: WartaError) -> None:
@@ -429,4 +411,4 @@ def _record_source_error(source: Source, lease: datetime, error: WartaError) -> 
     if decision.disable:
         log.warning("source %s (%s) disabled: %s", source.pk, source.name, decision.disable)
         updates.update(enabled=False, disabled_reason=decision.disable)
-    Source.objects.filter(pk=source.pk, lease_until=lease).update(**updates)
+    _update_source(source, lease, updates)

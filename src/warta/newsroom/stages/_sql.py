@@ -1,0 +1,196 @@
+"""The statements of the ingest stage written out (``stages.sources``): claiming a source
+and loading it in one UPDATE ... RETURNING, its outcome update, and storing a feed
+document's new entries with multi-row INSERTs. For a 20-item document the ORM's query
+building and per-field value preparation cost several times the statements themselves
+(docs/ingest.md). They go through ``connection.cursor()``, so query capture and execute
+wrappers see them; values are prepared by each field, as the ORM would."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import connection, models
+from django.db.models import Q
+from django.utils import timezone
+
+from warta.newsroom.models import Entry, Source
+from warta.newsroom.stages._common import LEASE_OWNER, S, _lease_delta
+
+_CHUNK = 500  # identity values per query: under SQLite's bound-parameter limit (999)
+
+
+_ID_FIELDS = frozenset({"id", "source_id", "guid", "url_key", "content_hash", "status",
+                        "version"})
+
+
+def _chunks(values: set[str]) -> list[list[str]]:
+    ordered = sorted(values)
+    return [ordered[i:i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+
+
+
+
+def claim_source(source_id: int, *, force: bool = False) -> datetime | None:
+    """Take the lease on a source that is due (or any enabled one with ``force``)."""
+    now = timezone.now()
+    lease = now + _lease_delta()
+    due = Q(pk=source_id, enabled=True) & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+    if not force:
+        due &= Q(next_poll__lte=now)
+    claimed = Source.objects.filter(due).update(lease_until=lease, lease_owner=LEASE_OWNER)
+    return lease if claimed else None
+
+
+def _claim_and_load(source_id: int, *, force: bool) -> tuple[datetime, Source] | None:
+    """:func:`claim_source` and the claimed row in one statement (UPDATE ... RETURNING,
+    SQLite 3.35+ and PostgreSQL; two statements where the database lacks it)."""
+    if not connection.features.can_return_columns_from_insert:  # same SQLite release
+        lease = claim_source(source_id, force=force)
+        return None if lease is None else (lease, Source.objects.get(pk=source_id))
+    now = timezone.now()
+    lease = now + _lease_delta()
+    qn = connection.ops.quote_name
+    due = "" if force else f" AND {qn('next_poll')} <= %s"
+    columns = ", ".join(qn(f.column) for f in Source._meta.concrete_fields)
+    sql = (f"UPDATE {qn(Source._meta.db_table)} SET {qn('lease_until')} = %s, "
+           f"{qn('lease_owner')} = %s WHERE id = %s AND {qn('enabled')} = %s AND "
+           f"({qn('lease_until')} IS NULL OR {qn('lease_until')} < %s){due} "
+           f"RETURNING {columns}")
+    params: list[object] = [lease, LEASE_OWNER, source_id, True, now]
+    if not force:
+        params.append(now)
+    # raw() maps the returned columns onto a Source with the fields' own conversions
+    claimed = list(Source.objects.raw(sql, params))
+    return (lease, claimed[0]) if claimed else None
+
+
+def _update_source(source: Source, lease: datetime, updates: dict[str, object]) -> None:
+    """``Source.objects.filter(pk=..., lease_until=lease).update(**updates)`` as one
+    written-out statement (values prepared by each field, as the ORM does): the update
+    does nothing once the lease was lost to another worker."""
+    qn = connection.ops.quote_name
+    fields = [Source._meta.get_field(name) for name in updates]
+    lease_field = Source._meta.get_field("lease_until")
+    sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    params = [f.get_db_prep_save(updates[f.name], connection) for f in fields]
+    params += [source.pk, lease_field.get_db_prep_save(lease, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {qn(Source._meta.db_table)} SET {sets} WHERE id = %s AND "
+                       f"{qn(lease_field.column)} = %s", params)
+
+
+
+
+def _stored(source_id: int, column: str, values: set[str]) -> list[Entry]:
+    """This source's stored entries whose ``column`` is one of ``values`` (chunks under
+    SQLite's parameter limit; in id order within a chunk), with the identity fields only
+    (``_ID_FIELDS``), as ``Entry.objects.filter(...).only(*_ID_FIELDS)`` gives them."""
+    if not values:
+        return []
+    table, names, select = _id_select(connection.vendor)
+    found: list[Entry] = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(values):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT {select} FROM {table} WHERE source_id = %s AND "
+                           f"{connection.ops.quote_name(column)} IN ({marks}) ORDER BY id",
+                           [source_id, *chunk])
+            found += [Entry.from_db(connection.alias, names, row) for row in cursor.fetchall()]
+    return found
+
+
+@functools.cache
+def _id_select(vendor: str) -> tuple[str, list[str], str]:
+    """Entry's table, the identity attnames in model order (``Model.from_db`` reads values
+    in that order) and their columns quoted for ``vendor``, for a SELECT list."""
+    qn = connection.ops.quote_name
+    fields = [f for f in Entry._meta.concrete_fields if f.attname in _ID_FIELDS]
+    return (qn(Entry._meta.db_table), [f.attname for f in fields],
+            ", ".join(qn(f.column) for f in fields))
+
+
+def _first_elsewhere(source_id: int, keys: set[str]) -> dict[str, tuple[int, str]]:
+    """url_key → (id, source name) of the first entry of another source with that key
+    that is not itself a duplicate: the entry a new item with the same URL duplicates."""
+    found: dict[str, tuple[int, str]] = {}
+    if not keys:
+        return found
+    qn = connection.ops.quote_name
+    entry, src = qn(Entry._meta.db_table), qn(Source._meta.db_table)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(keys):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT e.id, e.url_key, s.name FROM {entry} e JOIN {src} s ON "
+                           f"s.id = e.source_id WHERE e.url_key IN ({marks}) AND "
+                           "e.source_id <> %s AND e.status <> %s ORDER BY e.id",
+                           [*chunk, source_id, S.DUPLICATE])
+            for pk, key, name in cursor.fetchall():
+                found.setdefault(key, (pk, name))
+    return found
+
+
+Prepare = Callable[[object], object]
+# value kinds the database adapter takes as they are (str, int, an id or None)
+_AS_IS = (models.CharField, models.TextField, models.IntegerField, models.ForeignKey)
+
+
+def _column_preparers() -> list[tuple[models.Field[object, object], Prepare | None]]:
+    """Every Entry column but the id, with how its value is made ready for the database:
+    ``adapt_datetimefield_value`` for datetimes (aware values, as stored everywhere),
+    nothing for str/int columns, the field's own ``get_db_prep_save`` for the rest (JSON)."""
+    out: list[tuple[models.Field[object, object], Prepare | None]] = []
+    for f in Entry._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        prep: Prepare | None
+        if isinstance(f, models.DateTimeField):
+            prep = connection.ops.adapt_datetimefield_value
+        elif isinstance(f, _AS_IS):
+            prep = None
+        else:
+            prep = functools.partial(f.get_db_prep_save, connection=connection)
+        out.append((f, prep))
+    return out
+
+
+def _insert_entries(rows: list[dict[str, object]]) -> None:
+    """INSERT the rows (Entry attname → value) with multi-row INSERT statements, as
+    ``Entry.objects.bulk_create`` would store them: a column a row does not name gets its
+    field's default, ``auto_now`` columns the current time; batches under SQLite's
+    parameter limit. No ids are read back (nothing after the insert needs them)."""
+    columns = _column_preparers()
+    now = timezone.now()
+    # one value, prepared once, for every row that does not name the column
+    shared: dict[str, object] = {}
+    forced: set[str] = set()
+    for f, prep in columns:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            forced.add(f.attname)
+            value = now  # what pre_save sets, whatever the row says
+        elif any(f.attname not in row for row in rows):
+            value = f.get_default()
+        else:
+            continue
+        shared[f.attname] = value if prep is None or value is None else prep(value)
+    params: list[object] = []
+    for row in rows:
+        for f, prep in columns:
+            name = f.attname
+            if name in forced or name not in row:
+                params.append(shared[name])
+            else:
+                value = row[name]
+                params.append(value if prep is None or value is None else prep(value))
+    fields = [f for f, _prep in columns]
+    width = len(fields)
+    batch = max(1, connection.ops.bulk_batch_size(fields, rows))
+    qn = connection.ops.quote_name
+    head = (f"INSERT INTO {qn(Entry._meta.db_table)} "
+            f"({', '.join(qn(f.column) for f in fields)}) ")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch):
+            n = min(batch, len(rows) - start)
+            values = connection.ops.bulk_insert_sql(fields, [["%s"] * width] * n)
+            cursor.execute(head + values, params[start * width:(start + n) * width])

@@ -1,0 +1,199 @@
+"""The bulk store (raw multi-row INSERT, raw identity lookups) against the item-by-item
+store (the ORM's ``save``), on the real database: the same items give the same rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from warta.core.feeds import FeedEntry, FeedImage
+from warta.newsroom.models import Entry, Source
+from warta.newsroom.stages import _sql, sources
+
+pytestmark = [pytest.mark.dbmatrix, pytest.mark.django_db]
+S = Entry.Status
+# set on insert from the clock (compared on their own below)
+_CLOCK = {"id", "created", "updated", "next_attempt_at"}
+
+
+def _items(n: int) -> list[FeedEntry]:
+    """``n`` ordinary items (more than one SQLite insert batch) and the special cases:
+    a body-only wire item, one with neither body nor link, a withdrawn one, one under a
+    future embargo, and one whose URL another source brought first."""
+    when = datetime(2026, 11, 26, 7, 5, tzinfo=UTC)
+    out = [
+        FeedEntry(
+            guid=f"g{i}",
+            url=f"https://news.example/s/{i}?utm_source=rss",
+            title=f"Story {i} & more",
+            summary=f"<p>Summary “{i}”</p>",
+            content="<p>body</p>" * (i % 3),
+            published=when + timedelta(minutes=i),
+            updated=None,
+            authors=["A"],
+            categories=["World", "Asia"][: i % 3],
+            images=[FeedImage(f"https://img.example/{i}.jpg", "Caption", "Credit")]
+            if i % 2
+            else [],
+        )
+        for i in range(n)
+    ]
+    future = timezone.now() + timedelta(days=2)
+    out += [
+        FeedEntry(
+            guid="wire-1",
+            url="",
+            title="Wire",
+            summary="",
+            content="<p>Text</p>",
+            published=None,
+            updated=None,
+            authors=["Desk"],
+            language="id",
+        ),
+        FeedEntry(
+            guid="empty-1",
+            url="",
+            title="Empty",
+            summary="",
+            content="",
+            published=None,
+            updated=None,
+        ),
+        FeedEntry(
+            guid="killed-1",
+            url="https://news.example/k",
+            title="K",
+            summary="",
+            content="",
+            published=None,
+            updated=None,
+            pub_status="canceled",
+            version=3,
+        ),
+        FeedEntry(
+            guid="embargo-1",
+            url="https://news.example/e",
+            title="E",
+            summary="",
+            content="",
+            published=None,
+            updated=None,
+            embargo=future,
+        ),
+        FeedEntry(
+            guid="dup-1",
+            url="https://www.news.example/first/",
+            title="D",
+            summary="",
+            content="",
+            published=None,
+            updated=None,
+        ),
+    ]
+    return out
+
+
+def _rows(source: Source) -> list[dict[str, Any]]:
+    """The stored rows as the database holds them (read with a plain cursor, no field
+    conversion: a datetime stored as different text on SQLite would show)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT * FROM {Entry._meta.db_table} WHERE source_id = %s ORDER BY guid", [source.pk]
+        )
+        names = [c[0] for c in cursor.description]
+        return [
+            {k: v for k, v in zip(names, row, strict=True) if k not in _CLOCK}
+            for row in cursor.fetchall()
+        ]
+
+
+def test_bulk_store_writes_the_rows_the_item_by_item_store_writes() -> None:
+    other = Source.objects.create(name="Other", url="https://other.example/feed")
+    first = Entry.objects.create(
+        source=other,
+        guid="o1",
+        url="https://news.example/first",
+        url_key=sources.url_key("https://news.example/first"),
+    )
+    source = Source.objects.create(name="Wire", url="https://wire.example/feed")
+    items = _items(45)
+
+    assert sources.store_entries(source, items) == len(items)
+    bulk = _rows(source)
+    bulk_times = dict(Entry.objects.filter(source=source).values_list("guid", "next_attempt_at"))
+    Entry.objects.filter(source=source).delete()
+    assert sum(sources._store_entry(source, fe) for fe in items) == len(items)
+    one_by_one = _rows(source)
+
+    assert len(bulk) == len(items)
+    assert bulk == one_by_one
+    by_guid = {row["guid"]: row for row in bulk}
+    assert by_guid["dup-1"]["status"] == S.DUPLICATE
+    assert by_guid["dup-1"]["duplicate_of_id"] == first.pk
+    assert by_guid["dup-1"]["error"] == f"same URL as entry {first.pk} (Other)"
+    assert by_guid["killed-1"]["status"] == S.KILLED and by_guid["killed-1"]["version"] == 3
+    assert by_guid["wire-1"]["status"] == S.FETCHED and "<p>Text</p>" in by_guid["wire-1"]["html"]
+    assert by_guid["empty-1"]["status"] == S.FAILED
+    stored = {e.guid: e for e in Entry.objects.filter(source=source)}
+    assert stored["g1"].image == {
+        "src": "https://img.example/1.jpg",
+        "caption": "Caption",
+        "credit": "Credit",
+    }
+    assert stored["g0"].image is None and stored["g2"].categories == ["World", "Asia"]
+    assert stored["g3"].published == datetime(2026, 11, 26, 7, 8, tzinfo=UTC)
+    embargo = items[-2].embargo
+    assert stored["embargo-1"].embargo == embargo
+    assert bulk_times["embargo-1"] == embargo
+    assert all(isinstance(t, datetime) and t.tzinfo for t in bulk_times.values())
+
+
+def test_bulk_lookups_recognise_stored_items_by_guid_url_and_content() -> None:
+    """A second store of the same document, its guids changed, finds every item again (by
+    normalised URL, or by content for items without one) and stores nothing new."""
+    source = Source.objects.create(name="Wire", url="https://wire.example/feed")
+    items = _items(30)
+    sources.store_entries(source, items)
+    before = list(Entry.objects.order_by("id").values_list("id", "version", "status"))
+    renamed = [FeedEntry(**{**fe.__dict__, "guid": "new-" + fe.guid}) for fe in items]
+    assert sources.store_entries(source, renamed) == 0
+    assert list(Entry.objects.order_by("id").values_list("id", "version", "status")) == before
+
+
+@pytest.mark.parametrize("returning", [True, False])
+def test_claim_takes_the_lease_once_and_loads_the_source(
+    monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    """The claim and the read are one UPDATE ... RETURNING, or two statements where the
+    database cannot return rows: either way the lease is taken once, a source not due is
+    left alone unless forced, and the loaded source is the stored row."""
+    later = timezone.now() + timedelta(hours=1)
+    source = Source.objects.create(
+        name="Wire", url="https://wire.example/feed", next_poll=later, folder_seen={"a.xml": [1, 2]}
+    )
+    # after the create: Django's own INSERT on PostgreSQL relies on the flag
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", returning)
+    assert _sql._claim_and_load(source.pk, force=False) is None  # not due
+    claimed = _sql._claim_and_load(source.pk, force=True)
+    assert claimed is not None
+    lease, loaded = claimed
+    assert loaded.pk == source.pk and loaded.lease_until == lease
+    assert loaded.next_poll == later and loaded.folder_seen == {"a.xml": [1, 2]}
+    assert loaded.enabled is True and loaded.name == "Wire"
+    assert Source.objects.get(pk=source.pk).lease_until == lease
+    assert _sql._claim_and_load(source.pk, force=True) is None  # the lease is held
+    _sql._update_source(
+        loaded,
+        lease,
+        {"lease_until": None, "error_count": 2, "last_error": "boom", "next_poll": later},
+    )
+    stored = Source.objects.get(pk=source.pk)
+    assert stored.lease_until is None and stored.error_count == 2
+    assert stored.last_error == "boom" and stored.next_poll == later
+    _sql._update_source(loaded, lease, {"error_count": 5})  # the lease is gone: no-op
+    assert Source.objects.get(pk=source.pk).error_count == 2
