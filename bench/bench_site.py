@@ -10,8 +10,8 @@ What it does, in one run on one machine (so the ratios hold on a noisy, shared o
 2. In-process render times through Django's test client: an article with the page cache off
    (median over 200 different articles: the "uncached article render"), and the same
    served from the page cache.
-3. ``warta build`` of the whole site (timed), then a second, incremental build after one
-   story changed.
+3. ``warta build`` of the whole site (timed; ``--build-workers`` processes, default one
+   per core), then a second, incremental build after one story changed.
 4. ``warta serve`` (gunicorn: ``site.workers`` processes × ``site.threads`` threads) and
    nginx (Debian's, as an unprivileged process with a temporary config) serving the build
    output; wrk (Debian's ``wrk``) with ``--connections`` connections for ``--seconds`` per
@@ -189,23 +189,25 @@ def render_times(posts: int, samples: int = 200) -> dict[str, float]:
     for u in urls:
         timed(u)
     cached = [timed(u) for u in urls]
+    search_cached = [timed("/cari/?q=banjir+jakarta") for _ in range(30)]
     return {
         "article, page cache off": statistics.median(uncached),
         "article, from the page cache": statistics.median(cached),
         "home, page cache off": statistics.median(home_uncached),
         "search, not cached": statistics.median(search),
+        "search, from the result cache": statistics.median(search_cached),
     }
 
 
-def build_times(out: Path) -> dict[str, Any]:
+def build_times(out: Path, workers: int | None) -> dict[str, Any]:
     from warta.newsroom.models import Translation
     from warta.site.build import build_site
 
-    first = build_site(out)
+    first = build_site(out, workers=workers)
     tr = Translation.objects.get(post__slug="berita-5")
     tr.title = "Judul yang diperbarui"
     tr.save()
-    second = build_site(out)
+    second = build_site(out, workers=workers)
     return {"first": first, "second": second}
 
 
@@ -366,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     ap.add_argument("--servers", default="gunicorn,waitress")
     ap.add_argument(
+        "--build-workers", type=int, help="warta build's processes (default: one per core)"
+    )
+    ap.add_argument(
         "--skip-build",
         action="store_true",
         help="export only the measured pages for nginx (no build timing)",
@@ -393,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.skip_build:
             export_measured(work / "out", args.posts)
         else:
-            builds = build_times(work / "out")
+            builds = build_times(work / "out", args.build_workers)
             print(f"\nwarta build: first {builds['first'].describe()}")
             print(f"warta build, one story changed: {builds['second'].describe()}")
         work.chmod(0o755)  # nginx's workers run as another user

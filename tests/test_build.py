@@ -154,3 +154,85 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path):
     blocker.write_text("x")
     with pytest.raises(BuildError, match="cannot create"):
         build_site(blocker / "out")
+
+
+_PARALLEL_SCRIPT = """
+import json, os, sys
+import django
+
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+
+call_command("migrate", verbosity=0)
+from tests.test_site import make_post
+from warta.newsroom.models import Category
+from warta.site import build
+
+settings.WARTA.values["site.page_size"] = 2
+dunia = Category.objects.create(slug="dunia", name="Dunia")
+for i in range(40):
+    make_post(f"Banjir nomor {i} di Jakarta", category=dunia if i % 2 else None)
+
+renderers = sys.argv[2]
+original = build._render_jobs
+
+def recorded(*args):  # which processes rendered: the real renderer, with a note
+    with open(renderers, "a") as f:
+        f.write(f"{os.getpid()}\\n")
+    return original(*args)
+
+build._render_jobs = recorded
+out = sys.argv[1]
+serial = build.build_site(os.path.join(out, "serial"), workers=1)
+open(renderers, "w").close()
+parallel = build.build_site(os.path.join(out, "parallel"), workers=2)
+print(json.dumps({"serial": serial.rendered, "parallel": parallel.rendered,
+                  "min": build.PARALLEL_MIN_PAGES, "parent": os.getpid()}))
+"""
+
+
+@pytest.mark.slow
+def test_parallel_build_writes_the_same_files_as_serial(tmp_path: Path):
+    """Worker processes (forked, each with its own database connection) render the same
+    bytes as the build's own process: every file, the manifest included. Run in a
+    subprocess on a database file (or a fresh PostgreSQL database): workers cannot see
+    the test database's uncommitted rows."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.cli import WartaEnv
+
+    env = WartaEnv(tmp_path / "env")
+    try:
+        renderers = tmp_path / "renderers.txt"
+        root = Path(__file__).resolve().parent.parent
+        proc = subprocess.run(
+            [sys.executable, "-c", _PARALLEL_SCRIPT, str(tmp_path / "out"), str(renderers)],
+            env={**env.env, "DJANGO_SETTINGS_MODULE": "warta.settings", "PYTHONPATH": str(root)},
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        env.close()
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["serial"] == result["parallel"] >= result["min"]
+    pids = set(renderers.read_text().split())
+    # rendered in worker processes, not the build's own (how the chunks spread over the
+    # two workers is the pool's business)
+    assert pids and str(result["parent"]) not in pids
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
+        }
+
+    serial, parallel = tree(tmp_path / "out" / "serial"), tree(tmp_path / "out" / "parallel")
+    assert len(serial) > result["min"]
+    assert sorted(serial) == sorted(parallel)
+    assert [k for k in serial if serial[k] != parallel[k]] == []
+    assert os.path.exists(tmp_path / "out" / "parallel" / MANIFEST)

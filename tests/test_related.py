@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from warta.core.related import RelatedDoc, pick_related, score_related, tokenize
+from warta.core.related import (
+    CandidatePool,
+    RelatedDoc,
+    pick_related,
+    score_related,
+    tokenize,
+)
 
 T0 = datetime(2023, 9, 9, 7, 5, tzinfo=UTC)
 
@@ -131,3 +137,68 @@ def test_naive_and_missing_dates_do_not_crash() -> None:
     naive = RelatedDoc(40, KIM_TRAIN.title, KIM_TRAIN.text, datetime(2023, 9, 1))
     undated = RelatedDoc(41, KIM_TRAIN.title, KIM_TRAIN.text, None)
     assert pick_related(PUTIN_KIM, [undated, naive]) == naive
+
+
+# ------------------------------------------------------------ precomputed candidates
+
+POOL_DOCS = [PUTIN_KIM, KIM_TRAIN, MONSOON, CRICKET, RUPIAH]
+OUTSIDE = doc(
+    9,
+    "Kim Jong Un pulang dari Rusia dengan kereta",
+    "Pemimpin Korea Utara Kim Jong Un meninggalkan Rusia setelah bertemu Putin di Vostochny.",
+)
+
+
+def _fresh_scores(target: RelatedDoc, candidates: list[RelatedDoc]) -> list[tuple[float, int]]:
+    """TF-IDF over target + candidates computed from scratch, without the pool's
+    precomputation and norm corrections: the reference the pool must equal."""
+    import math
+
+    from warta.core.related import _term_counts
+
+    counts = [_term_counts(target), *(_term_counts(c) for c in candidates)]
+    df: dict[str, int] = {}
+    for c in counts:
+        for t in c:
+            df[t] = df.get(t, 0) + 1
+    idf = {t: math.log((1 + len(counts)) / (1 + d)) + 1.0 for t, d in df.items()}
+    vectors = []
+    for c in counts:
+        vec = {t: (1.0 + math.log(n)) * idf[t] for t, n in c.items()}
+        norm = math.sqrt(sum(w * w for w in vec.values()))
+        vectors.append({t: w / norm for t, w in vec.items()} if norm else {})
+    out = []
+    for v in vectors[1:]:
+        shared = [t for t in vectors[0] if t in v]
+        out.append((sum(vectors[0][t] * v[t] for t in shared), len(shared)))
+    return out
+
+
+def test_pool_scores_an_outside_target_like_a_fresh_tf_idf() -> None:
+    got = CandidatePool(POOL_DOCS).scores(OUTSIDE)
+    want = _fresh_scores(OUTSIDE, POOL_DOCS)
+    assert [s for _, s in got] == [s for _, s in want]
+    assert [round(c, 12) for c, _ in got] == [round(c, 12) for c, _ in want]
+    assert any(c > 0.1 for c, _ in got)  # the comparison is not between zeros
+
+
+@pytest.mark.parametrize("member", POOL_DOCS, ids=lambda d: str(d.id))
+def test_pool_scores_a_member_against_the_others_only(member: RelatedDoc) -> None:
+    """A target that is one of the pool's stories scores exactly as against a pool made
+    without it, and is never its own related story."""
+    others = [d for d in POOL_DOCS if d.id != member.id]
+    got = CandidatePool(POOL_DOCS).scores(member)
+    assert got[POOL_DOCS.index(member)] == (0.0, 0)
+    del got[POOL_DOCS.index(member)]
+    want = _fresh_scores(member, others)
+    assert [s for _, s in got] == [s for _, s in want]
+    assert [round(c, 12) for c, _ in got] == [round(c, 12) for c, _ in want]
+    assert CandidatePool(POOL_DOCS).pick(member) == pick_related(member, others)
+
+
+def test_one_pool_serves_many_targets() -> None:
+    pool = CandidatePool(POOL_DOCS)
+    assert pool.pick(PUTIN_KIM) == KIM_TRAIN
+    assert pool.pick(KIM_TRAIN) == PUTIN_KIM
+    assert pool.pick(OUTSIDE) in (PUTIN_KIM, KIM_TRAIN)
+    assert pool.pick(MONSOON) is None

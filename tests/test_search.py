@@ -4,6 +4,7 @@ that errors the page. Run again on PostgreSQL by `make test` (dbmatrix)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -365,3 +366,71 @@ def test_a_search_the_database_cancels_still_answers_200(client: Client, monkeyp
     response = client.get("/cari/", {"q": "banjir"})
     assert response.status_code == 200
     assert "Pencarian terlalu lama" in text_of(parse(response))
+
+
+# ------------------------------------------------------------------ the result cache
+
+
+@pytest.fixture
+def result_cache_on() -> Iterator[None]:
+    """The page cache on, as in production (the suite turns it off), and with it the
+    search result cache; the safety net off, so that only signals invalidate."""
+    from django.conf import settings
+
+    from warta.site import cache as page_cache
+    from warta.site.search import clear_result_cache
+
+    values: dict[str, Any] = settings.WARTA.values
+    saved = {k: values.get(k) for k in ("site.cache_seconds", "site.cache_check_seconds")}
+    values["site.cache_seconds"] = 600
+    values["site.cache_check_seconds"] = 1e9
+    page_cache._versions().clear()
+    page_cache.check_fingerprint(force=True)
+    clear_result_cache()
+    yield
+    values.update(saved)
+    clear_result_cache()
+
+
+def _drop_from_index(post: Post) -> None:
+    """Take ``post`` out of the index behind every signal's back."""
+    from warta.site.search import _backend
+
+    _backend().delete(post.pk)
+
+
+@pytest.mark.django_db
+def test_a_repeated_search_is_served_from_the_result_cache(client: Client, result_cache_on: None):
+    post = make_post("Banjir di Jakarta", category=Category.objects.create(slug="dunia", name="D"))
+    assert hits(client, q="banjir") == [post.get_absolute_url()]
+    _drop_from_index(post)
+    # no full-text query ran: the cached ranking still has the post
+    assert hits(client, q="banjir") == [post.get_absolute_url()]
+    assert hits(client, q="banjir  banjir!") == [post.get_absolute_url()]  # same terms
+    # other filters: another query, which runs and no longer finds it
+    assert hits(client, q="banjir", kategori="dunia") == []
+
+
+@pytest.mark.django_db
+def test_result_cache_is_invalidated_by_publishing_and_killing(
+    client: Client, result_cache_on: None
+):
+    first = make_post("Banjir di Jakarta")
+    assert hits(client, q="banjir") == [first.get_absolute_url()]
+    _drop_from_index(first)
+    second = make_post("Banjir bandang di Bogor")  # published: every cached result is old
+    assert hits(client, q="banjir") == [second.get_absolute_url()]
+    second.status = Post.Status.KILLED
+    second.save()
+    assert hits(client, q="banjir") == []
+
+
+@pytest.mark.django_db
+def test_bulk_killed_post_leaves_cached_results_at_once(client: Client, result_cache_on: None):
+    post = make_post("Gempa di Palu")
+    other = make_post("Gempa susulan di Palu")
+    assert set(hits(client, q="gempa")) == {post.get_absolute_url(), other.get_absolute_url()}
+    # no signal, and the safety net is off: the cached ranking still names it, but the
+    # posts of a page are read fresh, visible ones only
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.KILLED)
+    assert hits(client, q="gempa") == [other.get_absolute_url()]

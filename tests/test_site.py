@@ -261,6 +261,35 @@ def test_baca_juga_never_links_the_unrelated_story(client: Client, reference: di
     assert unrelated.get_absolute_url() not in hrefs
 
 
+def baca_juga_href(client: Client, post: Post) -> str | None:
+    links = sel(parse(client.get(post.get_absolute_url())), "aside.baca-juga a")
+    return links[0].get("href") if links else None
+
+
+@pytest.mark.django_db
+def test_baca_juga_follows_the_recent_stories(client: Client, reference: dict[str, Post]):
+    """The candidates' vectors are kept between renders; a change to the set of recent
+    stories still shows on the next render: a kill by bulk update (no signal), a newly
+    published story, an edited candidate."""
+    main, related = reference["main"], reference["related"]
+    assert baca_juga_href(client, main) == related.get_absolute_url()
+    Post.objects.filter(pk=related.pk).update(status=Post.Status.KILLED)
+    assert baca_juga_href(client, main) is None
+    newer = make_post(
+        "Kim Jong Un dan Putin membahas satelit di Vostochny",
+        [{"type": "p", "text": "Kim Jong Un dan Vladimir Putin bertemu di kosmodrom Vostochny."}],
+        published_at=REF_TIME - timedelta(hours=2),
+    )
+    assert baca_juga_href(client, main) == newer.get_absolute_url()
+    # an edit that takes the candidate off the topic: its new text is what is scored
+    Translation.objects.filter(pk=newer.translation_id).update(
+        title="Harga beras naik di Jawa",
+        blocks=[{"type": "p", "text": "Harga beras naik di pasar-pasar Jawa Tengah."}],
+        version=2,
+    )
+    assert baca_juga_href(client, main) is None
+
+
 @pytest.mark.django_db
 def test_baca_juga_at_the_end_when_fewer_than_two_paragraphs(
     client: Client, reference: dict[str, Post]

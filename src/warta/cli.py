@@ -444,7 +444,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     _migrate()
     from warta.site.build import build_site
 
-    report = build_site(Path(args.out_dir), full=args.full,
+    report = build_site(Path(args.out_dir), full=args.full, workers=args.workers,
                         progress=None if args.quiet else lambda line: print(f"warta: {line}"))
     print(f"warta: built {args.out_dir}: {report.describe()}")
     return 0
@@ -894,6 +894,8 @@ def build_parser() -> argparse.ArgumentParser:
     bu.add_argument("--full", action="store_true",
                     help="ignore the previous build's manifest and render every page")
     bu.add_argument("--quiet", action="store_true", help="no progress lines")
+    bu.add_argument("--workers", type=int, help="processes rendering pages (default: one "
+                    "per CPU core)")
 
     wo = add("worker", cmd_worker, "Celery worker for the pipeline queues (needs "
              "WARTA_BROKER_URL)")

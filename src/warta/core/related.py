@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+import numpy as np
+from numpy.typing import NDArray
+
 TITLE_WEIGHT = 3
 DEFAULT_MIN_SCORE = 0.12
 DEFAULT_MIN_SHARED = 2
@@ -105,42 +108,120 @@ def _term_counts(doc: RelatedDoc) -> dict[str, int]:
     return dict(counts)
 
 
-def _idf(docs: Sequence[dict[str, int]]) -> dict[str, float]:
-    df: Counter[str] = Counter()
-    for counts in docs:
-        df.update(counts.keys())
-    n = len(docs)
-    return {term: math.log((1 + n) / (1 + d)) + 1.0 for term, d in df.items()}
+class CandidatePool:
+    """Candidates prepared once for scoring many targets against them.
 
+    A story's TF-IDF vector depends on the target through the IDF only (the target is one
+    of the documents the IDF is taken over), and only for the terms the two share. So each
+    candidate's sub-linear term frequencies, the candidates' document frequencies and each
+    candidate's squared norm are computed here once; scoring a target walks only the
+    postings of the target's own terms and corrects the norms for the shared terms. The
+    scores equal a fresh TF-IDF over target + candidates (up to floating-point rounding).
 
-def _vector(counts: dict[str, int], idf: dict[str, float]) -> dict[str, float]:
-    vec = {t: (1.0 + math.log(c)) * idf[t] for t, c in counts.items()}
-    norm = math.sqrt(sum(w * w for w in vec.values()))
-    if norm == 0.0:
-        return {}
-    return {t: w / norm for t, w in vec.items()}
+    A target that is itself one of the pool's stories (same ``id``) is scored against the
+    others, with the IDF over the whole pool: exactly what a fresh pool without it would
+    give. Safe to share between threads (the lazily built tables are idempotent).
+    """
 
+    def __init__(self, candidates: Sequence[RelatedDoc]) -> None:
+        self.docs: tuple[RelatedDoc, ...] = tuple(candidates)
+        self._index = {d.id: i for i, d in enumerate(self.docs)}
+        self._tfs = [{t: 1.0 + math.log(c) for t, c in _term_counts(d).items()} for d in self.docs]
+        self._df: Counter[str] = Counter()
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for i, tf in enumerate(self._tfs):
+            self._df.update(tf.keys())
+            for term, w in tf.items():
+                ids, weights = postings.setdefault(term, ([], []))
+                ids.append(i)
+                weights.append(w)
+        # per term: the candidates that have it and their sub-linear term frequencies
+        self._postings = {
+            t: (np.array(ids, dtype=np.intp), np.array(ws, dtype=np.float64))
+            for t, (ids, ws) in postings.items()
+        }
+        self._tables: dict[int, tuple[dict[str, float], NDArray[np.float64]]] = {}
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> tuple[float, int]:
-    if len(a) > len(b):
-        a, b = b, a
-    score = 0.0
-    shared = 0
-    for term, weight in a.items():
-        other = b.get(term)
-        if other is not None:
-            score += weight * other
-            shared += 1
-    return score, shared
+    def _table(self, n: int) -> tuple[dict[str, float], NDArray[np.float64]]:
+        """IDF over ``n`` documents of which the candidates are the first (a term's
+        document frequency is the candidates' count), and each candidate's squared norm
+        under it."""
+        table = self._tables.get(n)
+        if table is None:
+            idf = {t: math.log((1 + n) / (1 + d)) + 1.0 for t, d in self._df.items()}
+            norms = np.array(
+                [sum((w * idf[t]) ** 2 for t, w in tf.items()) for tf in self._tfs],
+                dtype=np.float64,
+            )
+            table = self._tables[n] = (idf, norms)
+        return table
+
+    def scores(self, target: RelatedDoc, *, skip_self: bool = True) -> list[tuple[float, int]]:
+        """``(cosine, shared_terms)`` of each candidate against ``target``, in order. With
+        ``skip_self``, a candidate with the target's ``id`` is the target (scored
+        ``(0.0, 0)``, left out of the IDF's count); without, it is any other story."""
+        size = len(self.docs)
+        member = self._index.get(target.id) if skip_self else None
+        # an outside target is one more document; a member is already counted
+        n = size if member is not None else size + 1
+        idf, norms = self._table(n)
+        dot = np.zeros(size)
+        shared = np.zeros(size, dtype=np.intp)
+        norm_fix = np.zeros(size)
+        lone_idf = math.log((1 + n) / 2) + 1.0  # a term no candidate has
+        target_norm2 = 0.0
+        for term, count in _term_counts(target).items():
+            tf = 1.0 + math.log(count)
+            postings = self._postings.get(term)
+            if postings is None:
+                target_norm2 += (tf * lone_idf) ** 2
+                continue
+            ids, weights = postings
+            if member is None:  # the target adds one to the term's document frequency
+                idf_in = math.log((1 + n) / (2 + self._df[term])) + 1.0
+                norm_fix[ids] += weights * weights * (idf_in * idf_in - idf[term] * idf[term])
+            else:
+                idf_in = idf[term]
+            target_norm2 += (tf * idf_in) ** 2
+            dot[ids] += (tf * idf_in * idf_in) * weights  # a term's ids are distinct
+            shared[ids] += 1
+        norm2 = norms + norm_fix
+        valid = (shared > 0) & (norm2 > 0.0) & (target_norm2 > 0.0)
+        if member is not None:
+            valid[member] = False
+        cosine = np.zeros(size)
+        cosine[valid] = dot[valid] / np.sqrt(target_norm2 * norm2[valid])
+        return [
+            (float(c), int(k)) if ok else (0.0, 0)
+            for c, k, ok in zip(cosine.tolist(), shared.tolist(), valid.tolist(), strict=True)
+        ]
+
+    def pick(
+        self,
+        target: RelatedDoc,
+        *,
+        min_score: float = DEFAULT_MIN_SCORE,
+        min_shared: int = DEFAULT_MIN_SHARED,
+    ) -> RelatedDoc | None:
+        """The candidate most similar to ``target`` (see :func:`pick_related`); a candidate
+        with the target's ``id`` is never picked."""
+        best: RelatedDoc | None = None
+        best_score = -1.0
+        for cand, (score, shared) in zip(self.docs, self.scores(target), strict=True):
+            if cand.id == target.id or score < min_score or shared < min_shared:
+                continue
+            if score > best_score + _TIE or (
+                abs(score - best_score) <= _TIE
+                and best is not None
+                and _recency(cand) > _recency(best)
+            ):
+                best, best_score = cand, score
+        return best
 
 
 def score_related(target: RelatedDoc, candidates: Iterable[RelatedDoc]) -> list[tuple[float, int]]:
     """``(cosine, shared_terms)`` of each candidate against ``target``, in input order."""
-    cands = list(candidates)
-    counts = [_term_counts(target), *(_term_counts(c) for c in cands)]
-    idf = _idf(counts)
-    vectors = [_vector(c, idf) for c in counts]
-    return [_cosine(vectors[0], v) for v in vectors[1:]]
+    return CandidatePool(list(candidates)).scores(target, skip_self=False)
 
 
 def _recency(doc: RelatedDoc) -> datetime:
@@ -167,13 +248,4 @@ def pick_related(
     pool = [c for c in candidates if c.id != target.id]
     if not pool:
         return None
-    best: RelatedDoc | None = None
-    best_score = -1.0
-    for cand, (score, shared) in zip(pool, score_related(target, pool), strict=True):
-        if score < min_score or shared < min_shared:
-            continue
-        if score > best_score + _TIE or (
-            abs(score - best_score) <= _TIE and best is not None and _recency(cand) > _recency(best)
-        ):
-            best, best_score = cand, score
-    return best
+    return CandidatePool(pool).pick(target, min_score=min_score, min_shared=min_shared)

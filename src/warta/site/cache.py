@@ -275,6 +275,22 @@ def check_fingerprint(force: bool = False) -> bool:
     return True
 
 
+_CONTENT_TAGS = ("site", "all", "epoch")
+
+
+def content_version() -> str | None:
+    """A token that changes whenever anything a list or search result shows may have
+    changed: the versions of ``site``, ``all`` and ``epoch`` (a story, category, tag or
+    source changed, through the signals; or the posts behind their back, through the
+    safety net, checked here at most every ``site.cache_check_seconds``). None while the
+    page cache is off: its signals are off then, so no version would move."""
+    if page_cache_seconds() <= 0:
+        return None
+    check_fingerprint()
+    versions = _current_versions(_CONTENT_TAGS)
+    return "|".join(versions[t] for t in _CONTENT_TAGS)
+
+
 # ------------------------------------------------------- dependencies noted in a render
 
 _noted: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(

@@ -81,7 +81,12 @@ def _iso(dt: datetime) -> str:
 def article_metadata(post: Post) -> dict[str, Any]:
     """The facts the tags are made of, for a visible ``post``."""
     tr: Translation = post.translation
-    article = Article.objects.filter(pk=tr.article_id).values("language", "byline").first() or {}
+    if "article" in tr._state.fields_cache:  # select_related by the article view
+        article = {"language": tr.article.language, "byline": tr.article.byline}
+    else:
+        article = (
+            Article.objects.filter(pk=tr.article_id).values("language", "byline").first() or {}
+        )
     untranslated = tr.status == Translation.Status.UNTRANSLATED
     site_language = str(settings.WARTA["site.language"])
     language = str(article.get("language") or "en") if untranslated else tr.language

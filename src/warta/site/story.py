@@ -78,7 +78,7 @@ def also_reported(post: Post) -> list[Link]:
     article. Duplicates of the same source and unsafe URLs are left out."""
     if not _entries_have_stories():
         return []
-    story_id = Entry.objects.filter(pk=post.entry_id).values_list("story", flat=True).first()
+    story_id = getattr(post.entry, "story_id", None)  # the entry is select_related
     if story_id is None:
         return []
     others = (

@@ -7,14 +7,18 @@ that says so; an unknown slug answers 404.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Page, Paginator
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -22,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from warta.core.related import RelatedDoc, pick_related
+from warta.core.related import CandidatePool, RelatedDoc
 from warta.newsroom.models import Article, Category, Post, Translation
 from warta.site import story
 from warta.site.cache import note_dependency, post_tag
@@ -133,15 +137,58 @@ def group_by_category(cards: list[Card]) -> list[Section]:
 
 
 def nav_categories() -> list[Category]:
-    return list(Category.objects.filter(posts__status=Post.Status.PUBLISHED).distinct())
+    """Categories with at least one published post, by name. One EXISTS probe per category
+    (the posts' category index), not a join over every post: every page shows these.
+    Within :func:`remember_lists`, looked up once."""
+    if _list_memo is not None and _NAV in _list_memo:
+        return list(_list_memo[_NAV])
+    published = Post.objects.filter(category=OuterRef("pk"), status=Post.Status.PUBLISHED)
+    found = list(Category.objects.filter(Exists(published)))
+    if _list_memo is not None:
+        _list_memo[_NAV] = found
+    return found
+
+
+_list_memo: dict[str, list[Any]] | None = None
+_NAV = "#nav"  # not a path: the navigation's categories
+_POOL = "#related"  # nor this: the "Baca juga" candidates' key
+
+
+@contextmanager
+def remember_lists() -> Iterator[None]:
+    """Within this block every paginated list computes its ids once and serves all its
+    pages from them, keyed by the list's path, and the navigation is looked up once: for
+    ``warta build``, which renders every page of every list while nothing changes (a live
+    site's lists change at any time)."""
+    global _list_memo
+    outer = _list_memo
+    _list_memo = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _list_memo = outer
 
 
 def _page(request: HttpRequest, qs: QuerySet[Post]) -> Page[Post]:
-    paginator = Paginator(qs, int(settings.WARTA["site.page_size"]))
+    """Page ``?page=N`` of ``qs`` (404 past the end). The page's ids are found first, in
+    a query that reads and sorts only the posts table's narrow columns; then its posts,
+    with their translations, by id: sorting every matching row with its translation's
+    body (what one query with ``OFFSET`` does) made a deep page of a large list cost
+    more than 100 ms."""
+    ids: Any = qs.values_list("id", flat=True)
+    if _list_memo is not None:
+        ids = _list_memo.get(request.path_info)
+        if ids is None:
+            ids = _list_memo[request.path_info] = list(qs.values_list("id", flat=True))
+    paginator = Paginator(ids, int(settings.WARTA["site.page_size"]))
     try:
-        return paginator.page(request.GET.get("page") or 1)
+        page = paginator.page(request.GET.get("page") or 1)
     except InvalidPage as e:
         raise Http404(_("Page not found")) from e
+    wanted = list(page.object_list)
+    posts = Post.objects.select_related("translation", "category").in_bulk(wanted)
+    page.object_list = [posts[pk] for pk in wanted if pk in posts]
+    return page  # type: ignore[return-value]
 
 
 def _context(**extra: Any) -> dict[str, Any]:
@@ -187,20 +234,20 @@ def _related_doc(post: Post) -> RelatedDoc:
 def find_related(post: Post) -> RelatedLink | None:
     """The "Baca juga" story for ``post`` among the most recent other visible posts.
 
-    The choice is cached until the set of visible posts changes (a post published, killed
-    or becoming due), so an article view normally costs one aggregate query for it.
+    The candidates (the ``RELATED_CANDIDATES + 1`` most recent visible posts) are loaded,
+    tokenised and weighted once per process and kept until that set changes: a post
+    published, killed, edited or becoming due (even by a bulk ``update()`` in another
+    process, which no signal announces: the set is read from one indexed query per
+    render). The choice for ``post`` is cached until then too.
     """
     visible = Post.objects.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
-    fingerprint = visible.aggregate(n=Count("id"), last=Max("id"))
-    generation = _related_generation()
-    key = f"warta:related:{generation}:{post.pk}:{fingerprint['n']}:{fingerprint['last']}"
+    pool = _candidate_pool(visible)
+    version = post.translation.version if post.translation_id else 0
+    key = f"warta:related:{pool.key}:{post.pk}:{version}"
     cached = cache.get(key)
     if cached is None:
-        pool_key = f"{generation}:{fingerprint['n']}:{fingerprint['last']}"
-        docs, links = _recent_candidates(visible, pool_key)
-        candidates = [d for d in docs if d.id != post.pk][:RELATED_CANDIDATES]
-        picked = pick_related(_related_doc(post), candidates)
-        cached = () if picked is None else links[int(picked.id)]
+        picked = pool.for_target(post.pk).pick(_related_doc(post))
+        cached = () if picked is None else pool.links[int(picked.id)]
         cache.set(key, cached, RELATED_CACHE_SECONDS)
     if not cached:
         return None
@@ -209,31 +256,73 @@ def find_related(post: Post) -> RelatedLink | None:
     return RelatedLink(title=title, url=url)
 
 
-_pool: tuple[str, list[RelatedDoc], dict[int, tuple[str, str]]] = ("", [], {})
+@dataclass
+class _RecentPool:
+    """The most recent visible posts as "Baca juga" candidates, their vectors precomputed
+    (:class:`CandidatePool`). ``key`` names the set and the versions of its texts."""
+
+    key: str
+    links: dict[int, tuple[str, str]]
+    recent: CandidatePool  # all RELATED_CANDIDATES + 1: a recent target is one of them
+    older: CandidatePool  # the first RELATED_CANDIDATES: any other target's candidates
+
+    def for_target(self, post_id: int) -> CandidatePool:
+        """The pool to score ``post_id`` against: the most recent posts but itself."""
+        return self.recent if post_id in self.links else self.older
 
 
-def _recent_candidates(
-    visible: QuerySet[Post], pool_key: str
-) -> tuple[list[RelatedDoc], dict[int, tuple[str, str]]]:
-    """The most recent visible posts as related-story candidates, kept in this process
-    until the set of visible posts changes: every article render would otherwise load and
-    parse the same 200 bodies again (most of an uncached article's render time)."""
+_pool: _RecentPool | None = None
+_pool_lock = threading.Lock()
+
+
+def _candidate_pool(visible: QuerySet[Post]) -> _RecentPool:
+    """The process's candidate pool, rebuilt when the most recent visible posts (ids,
+    revisions, translation versions) or this process's generation changed. Within
+    :func:`remember_lists` (a build: nothing changes) that is checked once."""
+    if _list_memo is not None and _pool is not None and _list_memo.get(_POOL) == [_pool.key]:
+        return _pool
+    pool = _load_candidate_pool(visible)
+    if _list_memo is not None:
+        _list_memo[_POOL] = [pool.key]
+    return pool
+
+
+def _load_candidate_pool(visible: QuerySet[Post]) -> _RecentPool:
     global _pool
-    if _pool[0] != pool_key:
+    recent = list(
+        visible.order_by("-published_at", "-id").values_list(
+            "id", "updated_at", "translation_id", "translation__version"
+        )[: RELATED_CANDIDATES + 1]
+    )
+    raw = repr((_related_generation(), recent)).encode()
+    key = hashlib.blake2b(raw, digest_size=12).hexdigest()
+    pool = _pool
+    if pool is not None and pool.key == key:
+        return pool
+    with _pool_lock:
+        if _pool is not None and _pool.key == key:
+            return _pool
         posts = list(
             visible.select_related("translation")
             .only("id", "slug", "published_at", "translation",
                   "translation__title", "translation__blocks")
-            .order_by("-published_at", "-id")[:RELATED_CANDIDATES + 1]
+            .order_by("-published_at", "-id")[: RELATED_CANDIDATES + 1]
         )
+        docs = [_related_doc(p) for p in posts]
         links = {p.pk: (p.get_absolute_url(), p.translation.title) for p in posts}
-        _pool = (pool_key, [_related_doc(p) for p in posts], links)
-    return _pool[1], _pool[2]
+        _pool = _RecentPool(
+            key, links, CandidatePool(docs), CandidatePool(docs[:RELATED_CANDIDATES])
+        )
+        return _pool
+
+
+# what an article page reads besides the post: one query
+ARTICLE_RELATED = ("translation__article", "category", "entry__source")
 
 
 def article(request: HttpRequest, slug: str) -> HttpResponse:
     post = (
-        Post.objects.select_related("translation", "category", "entry__source")
+        Post.objects.select_related(*ARTICLE_RELATED)
         .filter(slug=slug)
         .first()
     )
@@ -251,11 +340,11 @@ def article(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def _byline(article_id: int) -> tuple[str, str]:
-    """``(name, author page URL)`` of the article's byline; ``("", "")`` without one."""
+def _byline(raw: str) -> tuple[str, str]:
+    """``(name, author page URL)`` of the byline ``raw``; ``("", "")`` without one."""
     from warta.site.lists import author_slug, clean_byline
 
-    raw = Article.objects.filter(pk=article_id).values_list("byline", flat=True).first() or ""
+    raw = raw or ""
     slug = author_slug(raw)
     return (clean_byline(raw), reverse("author", kwargs={"slug": slug})) if slug else ("", "")
 
@@ -271,10 +360,8 @@ def article_context(post: Post) -> dict[str, Any]:
     """Everything ``site/article.html`` needs for a visible ``post``."""
     tr: Translation = post.translation
     untranslated = tr.status == Translation.Status.UNTRANSLATED
-    source_lang = (
-        Article.objects.filter(pk=tr.article_id).values_list("language", flat=True).first()
-        or "en"
-    )
+    original: Article = tr.article  # select_related by the callers (ARTICLE_RELATED)
+    source_lang = original.language or "en"
     body_lang = source_lang if untranslated else ""
     lead_image = tr.image if isinstance(tr.image, dict) else None
     lead_figure = figure_html(lead_image, "lead", lazy=False)
@@ -295,7 +382,7 @@ def article_context(post: Post) -> dict[str, Any]:
         breadcrumbs=story.breadcrumbs(post, tr.title),
         tags=list(post.tags.all()),
         source=post.entry.source,
-        byline=_byline(tr.article_id),
+        byline=_byline(original.byline),
         post=post,
         translation=tr,
         title=clean_text(tr.title),
