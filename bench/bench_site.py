@@ -347,10 +347,14 @@ def export_measured(out: Path, posts: int) -> None:
 
 def warm(port: int, posts: int, rounds: int) -> None:
     """Every measured page rendered by every worker (each keeps its own copy in memory),
-    so that the run measures the cache, not first renders: ``rounds`` passes."""
+    so that the run measures the cache, not first renders: ``rounds`` passes, a new
+    connection per request (a kept-alive one stays with one gunicorn worker, which left
+    the others to render during the measurement)."""
     import httpx
 
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+    no_keepalive = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                      limits=no_keepalive) as client:
         for path in _measured_paths(posts) * rounds + ["/cari/?q=banjir+jakarta"]:
             for _attempt in range(3):
                 try:

@@ -238,3 +238,44 @@ def test_cached_article_views_still_count_for_most_read(client: Client):
         get(client, post.get_absolute_url())  # one render, two hits
     page_cache._views.drain()
     assert PostView.objects.get(post=post).views == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_views_are_written_by_a_background_thread_in_one_upsert(
+        client: Client, monkeypatch: pytest.MonkeyPatch):
+    """Past ``every`` seconds a cached hit hands the gathered counts to the background
+    writer (not written in the request); the upsert adds to the day's row."""
+    import threading
+
+    from warta.newsroom.models import PostView
+    from warta.reader.background import views_writer
+
+    page_cache._views.drain()  # what earlier tests in this process left gathered
+    writers: list[str] = []
+    flush = page_cache._ViewBuffer.flush
+
+    def recording_flush(counts: dict[str, int]) -> None:
+        writers.append(threading.current_thread().name)
+        flush(counts)
+
+    monkeypatch.setattr(page_cache._ViewBuffer, "flush", staticmethod(recording_flush))
+
+    post = make_post("Dibaca di latar")
+    get(client, post.get_absolute_url())  # the render: counted by the view itself
+    page_cache._views.drain()
+    assert PostView.objects.get(post=post).views == 1
+    buffer = page_cache._views
+    try:
+        buffer.every = 3600.0
+        get(client, post.get_absolute_url())
+        get(client, post.get_absolute_url())
+        assert buffer.counts == {post.slug: 2}
+        assert PostView.objects.get(post=post).views == 1  # not written by the requests
+        buffer.every = 0.0
+        get(client, post.get_absolute_url())  # this hit hands the three over
+        assert views_writer.wait_idle(10)
+    finally:
+        buffer.every = 10.0
+    assert buffer.counts == {}
+    assert PostView.objects.get(post=post).views == 4
+    assert writers == ["warta-views"]

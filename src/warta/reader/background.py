@@ -1,5 +1,6 @@
-"""A small in-process job runner for work that must never hold up or fail a publish:
-WebSub pings and instant alerts (``push.py``).
+"""A small in-process job runner for work that must never hold up or fail a publish or a
+page: WebSub pings and instant alerts (``push.py``), and the batched "most read" counts of
+pages served from the page cache (``site/cache.py``).
 
 One daemon thread per ``Worker`` runs jobs in order. A job is queued under a key, and a key
 already waiting is not queued twice (ten stories published in a burst make one ping run,
@@ -103,5 +104,7 @@ class Worker:
 
 pings = Worker("websub")
 alerts = Worker("alerts")
+views_writer = Worker("views")
 atexit.register(pings.drain)
 atexit.register(alerts.drain)
+atexit.register(views_writer.drain)
