@@ -373,7 +373,7 @@ def main() -> None:
                     help="processes per Celery worker (prefork)")
     ap.add_argument("--skip-sqlite", action="store_true")
     ap.add_argument("--workers", default="1,2",
-                    help="Celery worker counts to run, comma-separated (default 1,2)")
+                    help="Celery worker counts, comma-separated (default 1,2; \"\" for none)")
     ap.add_argument("--timeout", type=float, default=3600)
     args = ap.parse_args()
     if shutil.which("redis-server") is None:
@@ -388,7 +388,7 @@ def main() -> None:
         feeds = serve_sources(pages, args.sources, per_source)
         if not args.skip_sqlite:
             results.append(run_sqlite(tmp, feeds, total, engine.url(), args.timeout))
-        for workers in (int(w) for w in args.workers.split(",")):
+        for workers in (int(w) for w in args.workers.split(",") if w.strip()):
             results.append(run_celery(tmp, feeds, total, engine.url(), workers,
                                       args.concurrency, args.timeout))
     finally:
