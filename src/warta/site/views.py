@@ -7,6 +7,7 @@ that says so; an unknown slug answers 404.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import threading
 import time
@@ -140,16 +141,21 @@ def nav_categories() -> list[Category]:
     """Categories with at least one published post, by name. One EXISTS probe per category
     (the posts' category index), not a join over every post: every page shows these.
     Within :func:`remember_lists`, looked up once."""
-    if _list_memo is not None and _NAV in _list_memo:
-        return list(_list_memo[_NAV])
+    memo = _memo_var.get()
+    if memo is not None and _NAV in memo:
+        return list(memo[_NAV])
     published = Post.objects.filter(category=OuterRef("pk"), status=Post.Status.PUBLISHED)
     found = list(Category.objects.filter(Exists(published)))
-    if _list_memo is not None:
-        _list_memo[_NAV] = found
+    if memo is not None:
+        memo[_NAV] = found
     return found
 
 
-_list_memo: dict[str, list[Any]] | None = None
+# set by remember_lists in this context (a context variable: a build's memo never leaks
+# into a page another thread serves)
+_memo_var: contextvars.ContextVar[dict[str, list[Any]] | None] = contextvars.ContextVar(
+    "warta_list_memo", default=None
+)
 _NAV = "#nav"  # not a path: the navigation's categories
 _POOL = "#related"  # nor this: the "Baca juga" candidates' key
 
@@ -160,13 +166,12 @@ def remember_lists() -> Iterator[None]:
     pages from them, keyed by the list's path, and the navigation is looked up once: for
     ``warta build``, which renders every page of every list while nothing changes (a live
     site's lists change at any time)."""
-    global _list_memo
-    outer = _list_memo
-    _list_memo = {} if outer is None else outer
+    outer = _memo_var.get()
+    token = _memo_var.set({} if outer is None else outer)
     try:
         yield
     finally:
-        _list_memo = outer
+        _memo_var.reset(token)
 
 
 def _page(request: HttpRequest, qs: QuerySet[Post]) -> Page[Post]:
@@ -176,10 +181,11 @@ def _page(request: HttpRequest, qs: QuerySet[Post]) -> Page[Post]:
     body (what one query with ``OFFSET`` does) made a deep page of a large list cost
     more than 100 ms."""
     ids: Any = qs.values_list("id", flat=True)
-    if _list_memo is not None:
-        ids = _list_memo.get(request.path_info)
+    memo = _memo_var.get()
+    if memo is not None:
+        ids = memo.get(request.path_info)
         if ids is None:
-            ids = _list_memo[request.path_info] = list(qs.values_list("id", flat=True))
+            ids = memo[request.path_info] = list(qs.values_list("id", flat=True))
     paginator = Paginator(ids, int(settings.WARTA["site.page_size"]))
     try:
         page = paginator.page(request.GET.get("page") or 1)
@@ -279,11 +285,12 @@ def _candidate_pool(visible: QuerySet[Post]) -> _RecentPool:
     """The process's candidate pool, rebuilt when the most recent visible posts (ids,
     revisions, translation versions) or this process's generation changed. Within
     :func:`remember_lists` (a build: nothing changes) that is checked once."""
-    if _list_memo is not None and _pool is not None and _list_memo.get(_POOL) == [_pool.key]:
+    memo = _memo_var.get()
+    if memo is not None and _pool is not None and memo.get(_POOL) == [_pool.key]:
         return _pool
     pool = _load_candidate_pool(visible)
-    if _list_memo is not None:
-        _list_memo[_POOL] = [pool.key]
+    if memo is not None:
+        memo[_POOL] = [pool.key]
     return pool
 
 
