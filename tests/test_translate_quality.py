@@ -336,3 +336,58 @@ def test_emphasis_with_the_tiny_model(tiny: TinyModel) -> None:
     assert [e.text for e in out.emphasis] == [tiny.reference_translate("the minister")]
     assert out.text[out.emphasis[0].start:].startswith(out.emphasis[0].text)
     assert "placeholder_lost" not in {f.flag for f in result.flags}
+
+
+# ---------------------------------------------------------------- names (names.py)
+
+TWO = ("Police in Surabaya arrested two men on Monday. Officials in Jakarta said the "
+       "investigation would continue.")
+TWO_ID = ("Polisi di Surabaya menangkap dua pria pada hari Senin. Pejabat di Jakarta "
+          "mengatakan penyelidikan akan dilanjutkan.")
+
+
+def test_a_name_replaced_by_another_name_of_the_same_text_is_a_swap() -> None:
+    assert "name_mismatch" not in _codes(TWO_ID, TWO)
+    # the set of names is the same; the counts are not (Jakarta ×2, Surabaya ×0)
+    assert "name_mismatch" in _codes(TWO_ID.replace("Surabaya", "Jakarta"), TWO)
+
+
+def test_two_names_swapped_between_sentences_are_caught() -> None:
+    swapped = (TWO_ID.replace("Surabaya", "@").replace("Jakarta", "Surabaya")
+               .replace("@", "Jakarta"))
+    assert "name_mismatch" in _codes(swapped, TWO)
+
+
+def test_names_moving_inside_one_sentence_are_word_order_not_a_swap() -> None:
+    source = "Widodo said Jakarta would build a new seawall next year."
+    output = "Jakarta akan membangun tanggul laut baru tahun depan, kata Widodo."
+    assert _codes(output, source) == []
+
+
+@pytest.mark.parametrize(("source", "output"), [
+    # possessive, diacritics, the clitic -nya, an acronym's plural
+    ("Officials said Jokowi's plan for São Paulo was ready.",
+     "Pejabat mengatakan rencana Jokowi untuk Sao Paulo sudah siap."),
+    ("The minister praised Widodo and thanked his staff.",
+     "Menteri memuji Widodonya dan berterima kasih kepada stafnya."),
+    ("Bat HCoVs were studied by Chinese teams in Wuhan.",
+     "HCoV kelelawar diteliti oleh tim Tiongkok di Wuhan."),
+    # translated institution, title and place words
+    ("On Monday, the Ministry of Health in Jakarta and the Middle East Respiratory "
+     "Syndrome team met Prime Minister Anwar.",
+     "Pada hari Senin, Kementerian Kesehatan di Jakarta dan tim Sindrom Pernapasan Timur "
+     "Tengah bertemu Perdana Menteri Anwar."),
+    ("Doctors at Huoshenshan Hospital in Wuhan treated 40 patients.",
+     "Dokter di Rumah Sakit Huoshenshan di Wuhan merawat 40 pasien."),
+])
+def test_names_are_compared_after_normalising(source: str, output: str) -> None:
+    assert "name_mismatch" not in _codes(output, source)
+
+
+def test_a_swap_inside_a_translated_institution_name_is_still_caught() -> None:
+    source = "Doctors at Huoshenshan Hospital in Wuhan treated 40 patients on Monday."
+    output = "Dokter di Rumah Sakit Clinic di Wuhan merawat 40 pasien pada hari Senin."
+    assert "name_mismatch" in _codes(output, source)
+    source = "On Monday, Iran's Ministry of Health closed the schools, officials said."
+    output = "Pada hari Senin, Kementerian Kesehatan Trump menutup sekolah, kata pejabat."
+    assert "name_mismatch" in _codes(output, source)

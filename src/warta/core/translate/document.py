@@ -391,7 +391,12 @@ def _translate_all(translator: Translator, texts: list[str], source: str, target
     calls = 0
     for start in range(0, len(texts), step):
         chunk = texts[start : start + step]
-        result = translator.translate_batch(chunk, source, target)
+        try:
+            result = translator.translate_batch(chunk, source, target)
+        except TranslateError:
+            if max(map(len, chunk)) < 2 * MIN_RETRY_CHARS:
+                raise  # not a length problem: the caller's fallback handles the engine
+            result = [_translate_smaller(translator, t, source, target) for t in chunk]
         calls += 1
         if len(result) != len(chunk):
             raise TranslateError(
@@ -400,6 +405,27 @@ def _translate_all(translator: Translator, texts: list[str], source: str, target
             )
         out.update(zip(chunk, result, strict=True))
     return out, calls
+
+
+MIN_RETRY_CHARS = 100
+
+
+def _translate_smaller(translator: Translator, text: str, source: str, target: str) -> str:
+    """``text`` translated alone, or, where the engine fails on it (a model whose input
+    limit its tokens exceed), in two halves cut at a clause break, recursively: the whole
+    text comes back or the engine's error is raised, never a truncated text."""
+    try:
+        result = translator.translate_batch([text], source, target)
+        if len(result) != 1:
+            raise TranslateError(f"engine {translator.name} returned {len(result)} "
+                                 "translations for 1 segment")
+        return result[0]
+    except TranslateError:
+        if len(text) < 2 * MIN_RETRY_CHARS:
+            raise
+    parts = split_long(text, len(text) // 2 + 1)
+    return "".join(_translate_smaller(translator, p.strip(), source, target)
+                   + p[len(p.rstrip()):] for p in parts if p.strip()).rstrip()
 
 
 def _needs_engine(text: str) -> bool:

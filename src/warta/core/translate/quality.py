@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+from warta.core.translate.names import find_swaps
 from warta.core.translate.protect import _SCALES, _UNITS, TermMatcher, missing_numbers
 
 INFO, REVIEW = "info", "review"
@@ -68,28 +69,12 @@ UNTRANSLATED_MIN_WORDS = 4
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _PLACEHOLDER_LEFT = re.compile(r"[{｛]\s*\d+\s*[}｝]|<\s*/?\s*a\s*\d+\s*>", re.I)
 _QUOTES = "“”\"«»„"
-_OPENERS = ".!?:;…“\"'‘(«"  # a capital after one of these starts a sentence or quotation
-# names that a correct en→id translation changes: months, weekdays, common exonyms (glossary
-# terms and the renderings the glossary gives are also accepted)
-_RENAMED = {
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday", "China", "Chinese", "Japan", "Japanese", "Germany", "German",
-    "Netherlands", "Dutch", "Egypt", "Egyptian", "Greece", "Greek", "Switzerland", "Swiss",
-    "Philippines", "Filipino", "Turkey", "Turkish", "Saudi", "Arabia", "English",
-}
 # words warta itself renders in the target's form inside protected quantities ("$4.5 Billion"
 # → "$4,5 Miliar" in a title-case headline): never a swapped name
 _QUANTITY_WORDS = {w.casefold() for w in _SCALES} | {w.casefold() for w in _UNITS}
 _QUANTITY_RENDERINGS = {w.casefold() for w in _SCALES.values()} | {
     w.casefold() for w in _UNITS.values()}
-# capitalised after a sentence boundary not seen ("interrupted.An"), or in titles
-_FUNCTION_WORDS = {
-    "a", "an", "the", "on", "in", "at", "of", "for", "to", "and", "or", "but", "these",
-    "this", "that", "those", "it", "its", "he", "she", "they", "we", "as", "by", "with",
-    "from", "after", "before", "when", "while", "if", "there", "table", "figure", "fig",
-}
-# Indonesian renderings of those (and of what the bundled glossary covers)
+# Indonesian words a swapped-in name never is (what the bundled glossary covers)
 _TARGET_NAMES = {
     "januari", "februari", "maret", "april", "mei", "juni", "juli", "agustus", "september",
     "oktober", "november", "desember", "senin", "selasa", "rabu", "kamis", "jumat", "sabtu",
@@ -365,61 +350,22 @@ def check_glossary(source: str, output: str, glossary: TermMatcher | None) -> li
     return [Issue("glossary_violation", "; ".join(dict.fromkeys(missing)))] if missing else []
 
 
-def _names(text: str, skip: list[tuple[int, int]]) -> list[str]:
-    """Capitalised words not at the start of a sentence or quotation, outside ``skip``."""
-    found = []
-    for m in _WORD.finditer(text):
-        word = m.group()
-        if not word[0].isupper() or any(a <= m.start() < b for a, b in skip):
-            continue
-        i = m.start() - 1
-        while i >= 0 and text[i].isspace():
-            i -= 1
-        if i < 0 or text[i] in _OPENERS:
-            continue
-        found.append(word)
-    return found
-
-
-def _similar(a: str, b: str) -> bool:
-    """The same name in another form: "Bangladesh's" ~ "Bangladesh", "Brazil" ~ "Brasil",
-    "HCoVs" ~ "HCoV", "Singaporean" ~ "Singapura"."""
-    a, b = a.casefold(), b.casefold()
-    prefix = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-                  min(len(a), len(b)))
-    if prefix >= 4:
-        return True
-    match = SequenceMatcher(None, a, b, autojunk=False)  # cheap upper bounds first
-    return match.real_quick_ratio() >= 0.6 and match.quick_ratio() >= 0.6 and (
-        match.ratio() >= 0.6)
-
-
 def check_names(source: str, output: str, glossary: TermMatcher | None = None) -> list[Issue]:
-    """A name of the source missing from the output while a name the source lacks appears
-    instead: a swapped name. Names that correct translations change are accepted (glossary
-    renderings, months, weekdays, common exonyms, the same name inflected or respelt). Only
-    one or two unexplained names on each side count: a translated institution ("Ministry of
-    Foreign Affairs" → "Kementerian Luar Negeri") changes many capitalised words at once and
-    is not a swap. A name that is only missing is the other checks' business."""
+    """A name of the source lost where a name the source lacks (or has fewer times) appears
+    in the same region of the translation: a swapped name (``names.find_swaps``: names
+    normalised, counted as multisets, paired by position). Names a correct translation
+    changes are accepted: glossary renderings, months, weekdays, exonyms, translated
+    institution and title words ("Ministry of Health" → "Kementerian Kesehatan"), the same
+    name inflected or respelt. A name that is only missing is the other checks' business."""
     terms = glossary.find(source) if glossary is not None else []
-    accepted = ({w.casefold() for _, _, r in terms for w in _words(r)} | _TARGET_NAMES
+    accepted = ({w for _, _, r in terms for w in _words(r)} | _TARGET_NAMES
                 | _QUANTITY_RENDERINGS)
-    src_words = {w.casefold() for w in _words(source)}
-    out_words = {w.casefold() for w in _words(output)}
-    lost = [w for w in dict.fromkeys(_names(source, [(s, e) for s, e, _ in terms]))
-            if w not in _RENAMED and w.casefold() not in out_words
-            and w.casefold() not in _FUNCTION_WORDS and w.casefold() not in _QUANTITY_WORDS
-            and len(w) > 2]
-    if not lost:
+    swap = find_swaps(source, output, skip=[(s, e) for s, e, _ in terms], accepted=accepted,
+                      kept=_QUANTITY_WORDS)
+    if swap is None:
         return []
-    new = [w for w in dict.fromkeys(_names(output, []))
-           if w.casefold() not in src_words and w.casefold() not in accepted]
-    new = [w for w in new if not any(_similar(w, x) for x in lost)]
-    lost = [x for x in lost if not any(_similar(x, w) for w in _names(output, []))]
-    if not new or not lost or len(new) > 2 or len(lost) > 2:
-        return []
-    return [Issue("name_mismatch", f"{', '.join(lost)} missing; {', '.join(new)} not in the "
-                                   "source")]
+    return [Issue("name_mismatch", f"{', '.join(swap.lost)} missing; {', '.join(swap.new)} "
+                                   "not in the source")]
 
 
 def check_engine(source: str, output: str) -> list[Issue]:
