@@ -177,9 +177,11 @@ for i in range(40):
 renderers = sys.argv[2]
 original = build._render_jobs
 
-def recorded(*args):  # which processes rendered: the real renderer, with a note
+def recorded(*args):  # which processes rendered, with their list memo: the real renderer
+    from warta.site import views
+
     with open(renderers, "a") as f:
-        f.write(f"{os.getpid()}\\n")
+        f.write(f"{os.getpid()}:{views._memo_var.get() is not None}\\n")
     return original(*args)
 
 build._render_jobs = recorded
@@ -221,7 +223,10 @@ def test_parallel_build_writes_the_same_files_as_serial(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["serial"] == result["parallel"] >= result["min"]
-    pids = set(renderers.read_text().split())
+    notes = set(renderers.read_text().split())
+    # every worker keeps the build's memo (navigation, list ids, cards) for its life
+    assert notes and all(n.endswith(":True") for n in notes), notes
+    pids = {n.split(":")[0] for n in notes}
     # rendered in worker processes, not the build's own (how the chunks spread over the
     # two workers is the pool's business)
     assert pids and str(result["parent"]) not in pids
@@ -236,3 +241,42 @@ def test_parallel_build_writes_the_same_files_as_serial(tmp_path: Path):
     assert sorted(serial) == sorted(parallel)
     assert [k for k in serial if serial[k] != parallel[k]] == []
     assert os.path.exists(tmp_path / "out" / "parallel" / MANIFEST)
+
+
+@pytest.mark.django_db
+def test_build_files_are_what_the_views_serve(tmp_path: Path, small_pages: None, client):
+    """The build reads the posts of its articles in batches and makes each card once per
+    build: no byte may differ from what the site's views answer (links rewritten)."""
+    from warta.newsroom.models import Correction, Tag
+    from warta.site.build import _rewrite
+
+    dunia = Category.objects.create(slug="dunia", name="Dunia")
+    tags = [Tag.objects.create(slug=s, name=s.title()) for s in ("banjir", "cuaca", "asia")]
+    posts = []
+    for i in range(9):
+        post = make_post(
+            f"Berita nomor {i} <b>&</b>",
+            [{"type": "p", "text": f"Paragraf {i} tentang banjir."}] * 3,
+            category=dunia if i % 3 else None,
+            image={"src": f"https://img.example.com/{i}.jpg", "caption": "Foto (arsip)"}
+            if i % 2
+            else None,
+        )
+        post.tags.set(tags[: i % 4])
+        article = post.translation.article
+        article.byline = f"By Reporter {i % 2}"
+        article.save()
+        posts.append(post)
+    Correction.objects.create(post=posts[4], note="Angka diperbaiki.")
+    Correction.objects.create(post=posts[4], note="Nama diperbaiki.")
+
+    build_site(tmp_path, workers=1)
+    lists = ["/", "/?page=2", "/kategori/dunia/", "/kategori/dunia/?page=2", "/tag/banjir/",
+             "/tag/cuaca/?page=2", "/penulis/reporter-1/", f"/sumber/{posts[0].entry.source_id}/"]
+    # lists first: an article view counts a view, and "most read" is on the home page
+    for url in lists + [p.get_absolute_url() for p in posts]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert (tmp_path / url_to_path(url)).read_bytes() == _rewrite(
+            response.content, url, ""
+        ), url

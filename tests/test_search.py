@@ -434,3 +434,101 @@ def test_bulk_killed_post_leaves_cached_results_at_once(client: Client, result_c
     # posts of a page are read fresh, visible ones only
     Post.objects.filter(pk=post.pk).update(status=Post.Status.KILLED)
     assert hits(client, q="gempa") == [other.get_absolute_url()]
+
+
+# ------------------------------------------------------------------ the search page cache
+
+
+@pytest.mark.django_db
+def test_a_repeated_search_page_is_served_as_bytes(
+    client: Client, result_cache_on: None, django_assert_max_num_queries
+):
+    cat = Category.objects.create(slug="dunia", name="Dunia")
+    for i in range(12):
+        make_post(f"Banjir nomor {i}", category=cat)
+    first = client.get("/cari/", {"q": "banjir", "page": "1"})
+    assert first.status_code == 200
+    # one query (the shown stories still visible), no search, no template
+    with django_assert_max_num_queries(1):
+        again = client.get("/cari/", {"q": "banjir", "page": "1"})
+    assert again.content == first.content
+    assert again["X-Robots-Tag"] == "noindex"
+    assert again["Content-Type"] == first["Content-Type"]
+    # the text as typed is part of the page (the form shows it): another entry
+    other = client.get("/cari/", {"q": "banjir!", "page": "1"})
+    assert b'value="banjir!"' in other.content
+
+
+@pytest.mark.django_db
+def test_search_page_cache_follows_changes(client: Client, result_cache_on: None):
+    post = make_post("Gempa di Palu")
+    assert hits(client, q="gempa") == [post.get_absolute_url()]
+    edited = post.translation
+    edited.title = "Gempa besar di Palu"
+    edited.save()  # a signal: the site's content version moves
+    assert text_of(parse(client.get("/cari/", {"q": "gempa"}))).count("Gempa besar") == 1
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.KILLED)  # no signal
+    assert hits(client, q="gempa") == []
+
+
+@pytest.mark.django_db
+def test_a_failed_search_page_is_not_kept(client: Client, result_cache_on: None, monkeypatch):
+    from django.db import OperationalError
+
+    from warta.site import search_page
+
+    class Cancelled:
+        def count(self) -> int:
+            raise OperationalError("canceling statement due to statement timeout")
+
+    post = make_post("Banjir di Jakarta")
+    with monkeypatch.context() as patched:
+        patched.setattr(search_page, "search_posts", lambda query, now: Cancelled())
+        assert "Pencarian terlalu lama" in text_of(parse(client.get("/cari/", {"q": "banjir"})))
+    assert hits(client, q="banjir") == [post.get_absolute_url()]
+
+
+@pytest.mark.django_db
+def test_search_page_cache_is_bounded_by_bytes(result_cache_on: None) -> None:
+    from warta.site.search import CachedPage, PageCache
+
+    cache_ = PageCache(max_bytes=10_000, max_entry_bytes=4_000)
+    for i in range(5):
+        cache_.put(f"k{i}", "v1", CachedPage(b"x" * 2_000, (), ()))
+    assert cache_.bytes <= 10_000
+    assert cache_.get("k0", "v1") is None  # least recently used went first
+    assert cache_.get("k4", "v1") is not None
+    assert cache_.get("k4", "v2") is None  # another content version: stale, dropped
+    assert cache_.get("k4", "v1") is None
+    cache_.put("big", "v1", CachedPage(b"x" * 5_000, (), ()))  # over the entry limit
+    assert cache_.get("big", "v1") is None
+    cache_.clear()
+    assert cache_.bytes == 0 and len(cache_) == 0
+
+
+@pytest.mark.django_db
+def test_searches_do_not_evict_pages_from_the_page_cache(client: Client, result_cache_on: None):
+    from warta.site.cache import clear_page_cache
+
+    clear_page_cache()
+    post = make_post("Banjir di Jakarta")
+    assert client.get(post.get_absolute_url())["X-Cache"] == "miss"
+    for i in range(50):
+        client.get("/cari/", {"q": f"banjir kata{i}"})
+    assert client.get(post.get_absolute_url())["X-Cache"] == "hit"
+
+
+@pytest.mark.django_db
+def test_search_form_choices_follow_new_sections_and_sources(
+    client: Client, result_cache_on: None
+):
+    """The section and source choices are kept with the results, and change with them."""
+    make_post("Banjir di Jakarta", category=Category.objects.create(slug="dunia", name="Dunia"))
+    choices = "select[id='search-kategori'] option"
+    page = parse(client.get("/cari/", {"q": "gempa"}))
+    assert [o.get("value") for o in sel(page, choices)] == ["", "dunia"]
+    olahraga = Category.objects.create(slug="olahraga", name="Olahraga")
+    make_post("Gempa di Palu", category=olahraga)
+    page = parse(client.get("/cari/", {"q": "gempa"}))
+    assert "olahraga" in [o.get("value") for o in sel(page, choices)]
+    assert "olahraga" in [a.get("href").strip("/").split("/")[-1] for a in sel(page, "nav a")]

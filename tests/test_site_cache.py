@@ -279,3 +279,32 @@ def test_cached_views_are_written_by_a_background_thread_in_one_upsert(
     assert buffer.counts == {}
     assert PostView.objects.get(post=post).views == 4
     assert writers == ["warta-views"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_stores_the_fingerprint_once_per_commit(client: Client, monkeypatch):
+    """The fingerprint aggregates the whole posts table: once per commit (with every tag
+    the transaction bumped), not twice per save; and it is the committed one, so the
+    safety net of another process finds nothing to invalidate."""
+    from django.db import transaction
+
+    calls = []
+    real = page_cache.db_fingerprint
+    monkeypatch.setattr(page_cache, "db_fingerprint", lambda: calls.append(1) or real())
+    post = make_post("Banjir di Jakarta")  # autocommit: one save, one fingerprint
+    assert len(calls) == 1
+    url = post.get_absolute_url()
+    assert get(client, url)["X-Cache"] == "miss"
+    assert get(client, url)["X-Cache"] == "hit"
+    calls.clear()
+    with transaction.atomic():
+        tr = post.translation
+        tr.title = "Banjir besar di Jakarta"
+        tr.save()
+        post.save()
+        assert get(client, url)["X-Cache"] == "miss"  # this process sees it at once
+        assert calls == []
+    assert len(calls) == 1
+    assert page_cache._versions().get(page_cache.FINGERPRINT_KEY) == real()
+    assert page_cache.check_fingerprint(force=True) is False
+    assert "Banjir besar" in get(client, url).content.decode()

@@ -42,6 +42,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -310,6 +311,25 @@ class _Renderer:
         allowed = settings.ALLOWED_HOSTS
         self.host = host if host in allowed or "*" in allowed else (allowed or ["localhost"])[0]
         self.factory = RequestFactory()
+        self._posts: dict[int, Any] = {}  # loaded by load_articles, used once each
+
+    def load_articles(self, post_ids: Iterable[int]) -> None:
+        """Read the visible posts of the articles about to be rendered, with everything
+        their pages read (the translation, its article, category, entry and source,
+        corrections, tags): three queries for the lot instead of three per page."""
+        from warta.newsroom.models import Post
+        from warta.site import views
+
+        ids = [pk for pk in post_ids if pk not in self._posts]
+        if not ids:
+            return
+        posts = (
+            Post.objects.select_related(*views.ARTICLE_RELATED)
+            .filter(status=Post.Status.PUBLISHED)
+            .prefetch_related("corrections", "tags")
+            .in_bulk(ids)
+        )
+        self._posts.update({pk: posts.get(pk) for pk in ids})
 
     def render(self, url: str, post_id: int | None = None) -> tuple[int, bytes]:
         request = self.factory.get(url, HTTP_HOST=self.host)
@@ -317,6 +337,7 @@ class _Renderer:
             return self._article(request, post_id)
         try:
             match = resolve(request.path_info)
+            request.resolver_match = match  # as the server's request has it (the nav reads it)
             response = match.func(request, *match.args, **match.kwargs)
         except Http404:
             return 404, b""
@@ -330,11 +351,14 @@ class _Renderer:
         from warta.newsroom.models import Post
         from warta.site import views
 
-        post = (
-            Post.objects.select_related(*views.ARTICLE_RELATED)
-            .filter(pk=post_id, status=Post.Status.PUBLISHED)
-            .first()
-        )
+        if post_id in self._posts:
+            post = self._posts.pop(post_id)
+        else:
+            post = (
+                Post.objects.select_related(*views.ARTICLE_RELATED)
+                .filter(pk=post_id, status=Post.Status.PUBLISHED)
+                .first()
+            )
         if post is None:
             return 404, b""
         return self._content(render(request, "site/article.html", views.article_context(post)))
@@ -440,7 +464,10 @@ def _render_jobs(out: Path, prefix: str, jobs: list[_Job]) -> list[_Done]:
     this: the build's own or a worker)."""
     renderer = _Renderer()
     done: list[_Done] = []
-    for job in jobs:
+    for n, job in enumerate(jobs):
+        if n % _LOAD_BATCH == 0:
+            batch = jobs[n : n + _LOAD_BATCH]
+            renderer.load_articles(j.post_id for j in batch if j.post_id is not None)
         status, body = renderer.render(job.url, job.post_id)
         if status != 200:
             done.append(_Done(job.index, status, "", False))
@@ -454,6 +481,9 @@ def _render_jobs(out: Path, prefix: str, jobs: list[_Job]) -> list[_Done]:
     return done
 
 
+_LOAD_BATCH = 100  # articles whose posts are read in one go
+
+
 def _worker_render(args: tuple[Path, str, list[_Job]]) -> list[_Done]:
     return _render_jobs(*args)
 
@@ -465,9 +495,17 @@ def _worker_start() -> None:
 
     from warta.site import views
 
+    global _worker_memo
     for conn in connections.all(initialized_only=True):
         conn.close()
-    views.remember_lists().__enter__()  # for the worker's life: the build's data is fixed
+    # for the worker's life: the build's data is fixed. The context manager is kept: once
+    # collected, its generator's ``finally`` would reset the memo at once (it did: the
+    # workers looked up the navigation and every list's ids again for every page)
+    _worker_memo = views.remember_lists()
+    _worker_memo.__enter__()
+
+
+_worker_memo: AbstractContextManager[None] | None = None
 
 
 def default_workers() -> int:
@@ -476,7 +514,8 @@ def default_workers() -> int:
 
 
 PARALLEL_MIN_PAGES = 64  # fewer pages render faster in the build's own process
-_CHUNK = 16  # pages per task: small enough to balance, large enough to amortise pickling
+_CHUNK = 64  # pages per task: small enough to balance, large enough to amortise pickling
+# and to read the posts of its articles together
 
 
 def _can_fork_workers() -> bool:

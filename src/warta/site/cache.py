@@ -201,22 +201,51 @@ def _versions() -> BaseCache:
 # ---------------------------------------------------------------- versions
 
 
+class _Pending(threading.local):
+    """Tags bumped inside this thread's transaction, bumped again when it commits."""
+
+    def __init__(self) -> None:
+        self.tags: set[str] = set()
+
+
+_pending = _Pending()
+
+
 def bump(tags: Iterable[str]) -> None:
     """New versions for ``tags`` now and again when the current transaction commits
-    (immediately in autocommit). Pages depending on any of them render again."""
-    wanted = sorted(set(tags))
+    (once, in autocommit). Pages depending on any of them render again.
+
+    The posts' fingerprint (an aggregate over the whole posts table) is stored once per
+    commit, with the versions of every tag the transaction bumped — not once per save
+    and again per commit: a publish saves a post, its translation and its tags, each
+    bumping. Stored before the commit it would also describe rows other processes cannot
+    see yet (their safety net would then invalidate everything)."""
+    wanted = set(tags)
     if not wanted:
         return
-    _bump_now(wanted)
-    transaction.on_commit(lambda: _bump_now(wanted))
+    if not transaction.get_connection().in_atomic_block:
+        _bump_now(wanted)
+        return
+    _bump_now(wanted, fingerprint=False)  # this process sees the change at once
+    _pending.tags |= wanted
+    transaction.on_commit(_bump_pending)
 
 
-def _bump_now(tags: list[str]) -> None:
+def _bump_pending() -> None:
+    """At commit: the transaction's tags (the union of its bumps; a later callback of the
+    same commit finds none left), and the fingerprint."""
+    tags, _pending.tags = _pending.tags, set()
+    if tags:
+        _bump_now(tags)
+
+
+def _bump_now(tags: Iterable[str], fingerprint: bool = True) -> None:
     try:
-        _versions().set_many({t: secrets.token_hex(8) for t in tags}, timeout=None)
-        _versions().set(FINGERPRINT_KEY, db_fingerprint(), timeout=None)
+        _versions().set_many({t: secrets.token_hex(8) for t in sorted(tags)}, timeout=None)
+        if fingerprint:
+            _versions().set(FINGERPRINT_KEY, db_fingerprint(), timeout=None)
     except Exception:  # a cache outage must not fail the editor's save
-        log.exception("could not invalidate cached pages for %s", tags)
+        log.exception("could not invalidate cached pages for %s", sorted(tags))
 
 
 def _current_versions(tags: Iterable[str]) -> dict[str, str]:

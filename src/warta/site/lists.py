@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from warta.newsroom.models import Article, Source, Tag
 from warta.site.render import babel_locale, clean_text, site_zone
-from warta.site.views import _context, _page, make_card, published_posts
+from warta.site.views import _context, _memo_var, _page, make_card, published_posts
 
 _BYLINE_PREFIX = re.compile(r"^\s*(by|oleh|von|par|por)\s+", re.IGNORECASE)
 AUTHOR_CANDIDATES = 5000
@@ -57,7 +57,18 @@ def author_slug(byline: str) -> str:
 def _bylines_for(slug: str) -> list[str]:
     """The stored bylines (of visible posts) whose slug is ``slug``: looked up by the
     slug's longest word first (cheap), then among all bylines when that finds none (a
-    byline with accents slugifies to plain letters the database would not match)."""
+    byline with accents slugifies to plain letters the database would not match).
+    Within :func:`~warta.site.views.remember_lists` (a build), once per author."""
+    memo = _memo_var.get()
+    if memo is not None:
+        key = f"#bylines:{slug}"
+        if key not in memo:
+            memo[key] = _find_bylines(slug)
+        return list(memo[key])
+    return _find_bylines(slug)
+
+
+def _find_bylines(slug: str) -> list[str]:
     words = sorted(slug.split("-"), key=len, reverse=True)
     base = Article.objects.filter(entry__post__in=published_posts()).exclude(byline="")
     for qs in (base.filter(byline__icontains=words[0]), base):

@@ -291,9 +291,107 @@ RESULT_CACHE_ENTRIES = 512
 _results = _ResultCache(RESULT_CACHE_ENTRIES)
 
 
+@dataclass(frozen=True)
+class CachedPage:
+    """A rendered search page as :class:`PageCache` keeps it: the response's bytes and
+    headers, and the ids of the posts it shows (checked visible before it is served)."""
+
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    post_ids: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 256
+
+
+class PageCache:
+    """Whole search pages of recent searches, in this process, bounded by bytes (at most
+    ``max_bytes`` of pages; a page bigger than ``max_entry_bytes`` is not kept), least
+    recently used out first. Served on the same terms as :class:`_ResultCache`: while
+    :func:`~warta.site.cache.content_version` is unchanged and for at most
+    ``site.cache_seconds``; the caller passes the version it read *before* rendering, so a
+    change during the render leaves the entry stale. Separate from the page cache on
+    purpose: readers' random queries must not push articles out of it. Thread-safe."""
+
+    def __init__(self, max_bytes: int, max_entry_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes
+        self.bytes = 0
+        self._data: OrderedDict[str, tuple[str, float, CachedPage]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, version: str) -> CachedPage | None:
+        now = monotonic()
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                return None
+            if hit[0] != version or hit[1] <= now:
+                self._drop(key)
+                return None
+            self._data.move_to_end(key)
+            return hit[2]
+
+    def put(self, key: str, version: str, page: CachedPage) -> None:
+        size = page.size
+        if size > self.max_entry_bytes or size > self.max_bytes:
+            return
+        with self._lock:
+            if key in self._data:
+                self._drop(key)
+            self._data[key] = (version, monotonic() + page_cache_seconds(), page)
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                self._drop(next(iter(self._data)))
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            if key in self._data:
+                self._drop(key)
+
+    def _drop(self, key: str) -> None:  # with the lock held
+        self.bytes -= self._data.pop(key)[2].size
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.bytes = 0
+
+
+PAGE_CACHE_BYTES = 8 * 1024 * 1024
+PAGE_CACHE_ENTRY_BYTES = 256 * 1024
+pages = PageCache(PAGE_CACHE_BYTES, PAGE_CACHE_ENTRY_BYTES)
+
+
+def visible_count(ids: Sequence[int], now: datetime) -> int:
+    """How many of the posts ``ids`` are visible now (one primary-key query, written out:
+    it is most of what a cached search page costs, and the ORM would double that)."""
+    if not ids:
+        return 0
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT count(*) FROM {Post._meta.db_table} WHERE id IN ({placeholders}) "
+            "AND status = %s AND published_at <= %s",
+            (*ids, Post.Status.PUBLISHED, connection.ops.adapt_datetimefield_value(now)),
+        )
+        return int(cur.fetchone()[0])
+
+
+def remembered(key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()``, kept in the result cache under ``key`` (with the database vendor) on
+    its terms: for what a search page shows besides its results."""
+    return _results.get_or_compute((connection.vendor, *key), compute)
+
+
 def clear_result_cache() -> None:
-    """Forget every cached search result of this process."""
+    """Forget every cached search result and search page of this process."""
     _results.clear()
+    pages.clear()
 
 
 def search_posts(query: SearchQuery, now: datetime) -> SearchResults:

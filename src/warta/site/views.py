@@ -23,8 +23,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import Context
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from warta.core.related import CandidatePool, RelatedDoc
@@ -100,10 +103,20 @@ class Card:
 
 
 def make_card(post: Post) -> Card:
+    """The card of ``post``; within :func:`remember_lists` computed once per post (a post
+    is on several lists: home, its section, source, author and three archives)."""
+    memo = _memo_var.get()
+    cards: dict[int, Card] | None = None
+    if memo is not None:
+        cards = memo.setdefault(_CARDS, {})
+        known = cards.get(post.pk)
+        if known is not None:
+            return Card(post, known.title, known.url, known.excerpt, known.image,
+                        known.untranslated)
     tr: Translation = post.translation
     image = tr.image if isinstance(tr.image, dict) and safe_url(tr.image.get("src")) else None
     paragraphs = plain_paragraphs(tr.blocks or [], limit=1)
-    return Card(
+    card = Card(
         post=post,
         title=clean_text(tr.title),
         url=post.get_absolute_url(),
@@ -111,6 +124,28 @@ def make_card(post: Post) -> Card:
         image=image,
         untranslated=tr.status == Translation.Status.UNTRANSLATED,
     )
+    if cards is not None:
+        cards[post.pk] = card
+    return card
+
+
+def card_html(card: Card, lead: bool) -> SafeString:
+    """``site/_card.html`` for ``card`` (what ``{% include %}`` with ``card`` and ``lead``
+    makes: the template reads nothing else); within :func:`remember_lists` rendered once
+    per post."""
+    memo = _memo_var.get()
+    done: dict[tuple[int, bool], SafeString] | None = None
+    key = (card.post.pk, bool(lead))
+    if memo is not None:
+        done = memo.setdefault(_CARD_HTML, {})
+        html = done.get(key)
+        if html is not None:
+            return html
+    template = get_template("site/_card.html").template
+    html = mark_safe(template.render(Context({"card": card, "lead": lead}, autoescape=True)))
+    if done is not None:
+        done[key] = html
+    return html
 
 
 @dataclass
@@ -153,19 +188,21 @@ def nav_categories() -> list[Category]:
 
 # set by remember_lists in this context (a context variable: a build's memo never leaks
 # into a page another thread serves)
-_memo_var: contextvars.ContextVar[dict[str, list[Any]] | None] = contextvars.ContextVar(
+_memo_var: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "warta_list_memo", default=None
 )
 _NAV = "#nav"  # not a path: the navigation's categories
 _POOL = "#related"  # nor this: the "Baca juga" candidates' key
+_CARDS = "#cards"  # post id -> its Card
+_CARD_HTML = "#card-html"  # (post id, lead) -> the card's HTML
 
 
 @contextmanager
 def remember_lists() -> Iterator[None]:
     """Within this block every paginated list computes its ids once and serves all its
-    pages from them, keyed by the list's path, and the navigation is looked up once: for
-    ``warta build``, which renders every page of every list while nothing changes (a live
-    site's lists change at any time)."""
+    pages from them, keyed by the list's path, the navigation is looked up once, and each
+    post's card is made and rendered once: for ``warta build``, which renders every page
+    of every list while nothing changes (a live site's lists change at any time)."""
     outer = _memo_var.get()
     token = _memo_var.set({} if outer is None else outer)
     try:

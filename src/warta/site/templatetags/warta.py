@@ -32,3 +32,12 @@ def isoformat(value: datetime | None) -> str:
 def card_image(card: Any, lead: bool = False) -> SafeString:
     """The card's thumbnail: ``{% card_image card lead %}`` (the lead story's loads at once)."""
     return card_image_html(card.image, card.url, lazy=not lead)
+
+
+@register.simple_tag
+def card_html(card: Any, lead: bool = False) -> SafeString:
+    """A list card, ``{% card_html card lead %}``: ``site/_card.html`` for it (rendered once
+    per post within a build, see ``views.card_html``)."""
+    from warta.site.views import card_html as render_card
+
+    return render_card(card, lead)
