@@ -1,6 +1,7 @@
 """Ingest speed: a full poll round over 1,000 feeds through the real ``poll_source`` path.
 
-    .venv/bin/python bench/bench_ingest.py [--feeds 1000] [--items 20] [--skip-real]
+    .venv/bin/python bench/bench_ingest.py [--feeds 1000] [--items 20] [--workers 1,0]
+                                           [--skip-real]
 
 A local HTTP server (a separate process, so its CPU is not counted) serves N feeds. Round
 (b): every feed returns ``--items`` new real-shaped items (title, link, guid, pubDate,
@@ -9,6 +10,10 @@ several paragraphs and a ``media:content`` image with caption and credit). Round
 feed answers 304 Not Modified to the ETag stored by round (b). Both rounds run the real
 path: claim the source, fetch it with conditional GET, parse (feedparser-rs, feedparser as
 fallback), store new entries, schedule the next poll — into a separate SQLite file.
+``--workers`` lists the ``fetch.workers`` settings to run both rounds with (download
+processes during the round; 1: one poll after another in this process; 0: one per core;
+default "1,0": both, each from nothing stored); the table says which ran. CPU is this
+process's plus the download processes' (not the server's).
 
 Baseline in the same run: plain ``feedparser.parse`` on the same bytes (parsing only, no
 fetch, no database). Then the 200 real feeds of
@@ -25,6 +30,7 @@ import io
 import multiprocessing
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -172,10 +178,17 @@ def _setup_django(tmp: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the download
+    processes of a poll round end with it; the feed server runs until the end)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), _cpu()
     out = fn()
-    return time.perf_counter() - wall, time.process_time() - cpu, out
+    return time.perf_counter() - wall, _cpu() - cpu, out
 
 
 def _feedparser_all(docs: list[bytes]) -> int:
@@ -198,29 +211,48 @@ def _warta_all(docs: list[bytes]) -> tuple[int, int]:
     return entries, fast
 
 
-def poll_round(feeds: int, items: int) -> None:
+def poll_round(feeds: int, items: int, settings_to_run: list[int]) -> None:
+    from django.conf import settings
+
     from warta.newsroom.models import Entry, Source
-    from warta.runner.inline import fetch_sources
+    from warta.runner.inline import fetch_sources, fetch_workers
 
     q: Any = multiprocessing.get_context("spawn").Queue()
     server = multiprocessing.get_context("spawn").Process(
         target=_serve, args=(q, items), daemon=True
     )
     server.start()
+    rows = []
+    hows = []
     try:  # the server process goes with the bench, whatever happens
         port = q.get(timeout=30)
         base = f"http://127.0.0.1:{port}"
         Source.objects.bulk_create(
             Source(name=f"Bench {i}", url=f"{base}/feed/{i}") for i in range(feeds)
         )
-        rows = []
-        wall_b, cpu_b, res_b = _timed(lambda: fetch_sources(force=True))
-        stored = Entry.objects.count()
-        errors = [r.error for r in res_b if r.error]
-        rows.append((f"(b) {items} new items each", wall_b, cpu_b))
-        wall_a, cpu_a, res_a = _timed(lambda: fetch_sources(force=True))
-        not_modified = sum(r.not_modified for r in res_a)
-        rows.append(("(a) all answer 304", wall_a, cpu_a))
+        for setting in settings_to_run:
+            # each setting starts from nothing stored and no validators
+            Entry.objects.all().delete()
+            Source.objects.update(etag="", last_modified="")
+            settings.WARTA.values["fetch.workers"] = setting
+            workers = fetch_workers(setting)
+            tag = f"w={setting}"
+            hows.append(
+                f"{tag}: polls one after another in one process"
+                if workers < 2
+                else f"{tag}: fetch.workers={setting}, {workers} download processes + this "
+                "one claiming and storing"
+            )
+            wall_b, cpu_b, res_b = _timed(lambda: fetch_sources(force=True))
+            stored = Entry.objects.count()
+            errors = [r.error for r in res_b if r.error]
+            rows.append((f"(b) {items} new items, {tag}", wall_b, cpu_b))
+            wall_a, cpu_a, res_a = _timed(lambda: fetch_sources(force=True))
+            not_modified = sum(r.not_modified for r in res_a)
+            rows.append((f"(a) all answer 304, {tag}", wall_a, cpu_a))
+            hows[-1] += (f"; (b) stored {stored} entries, {len(errors)} errors"
+                         + (f" (first: {errors[0]})" if errors else "")
+                         + f"; (a) {not_modified} of {feeds} answered 304")
     finally:
         server.terminate()
     docs = [feed_body(i, items, SITE) for i in range(feeds)]
@@ -229,27 +261,21 @@ def poll_round(feeds: int, items: int) -> None:
     pw_wall, pw_cpu, (pw_entries, pw_fast) = _timed(lambda: _warta_all(docs))
     rows.append(("feedparser.parse, same bytes", fp_wall, fp_cpu))
     rows.append(("warta parse_feed, same bytes", pw_wall, pw_cpu))
-    print(
-        f"\n## poll round: {feeds} feeds x {items} items ({size:.1f} MB), SQLite, "
-        f"sequential poll_source"
-    )
-    print(
-        f"round (b): {stored} entries stored, {len(errors)} errors"
-        + (f" (first: {errors[0]})" if errors else "")
-    )
-    print(f"round (a): {not_modified} of {feeds} answered 304")
+    print(f"\n## poll round: {feeds} feeds x {items} items ({size:.1f} MB), SQLite")
+    for how in hows:
+        print(how)
     print(
         f"parse_feed: {pw_fast}/{feeds} feeds on the fast path, {pw_entries} entries; "
         f"feedparser {fp_entries} entries"
     )
     print(
         f"{'what':<32} {'wall s':>8} {'CPU s':>7} {'sources/s':>10} {'CPU ms/feed':>12} "
-        f"{'feedparser/this':>16}"
+        f"{'fp CPU/this CPU':>16} {'fp CPU/this wall':>17}"
     )
     for name, wall, cpu in rows:
         print(
             f"{name:<32} {wall:>8.2f} {cpu:>7.2f} {feeds / wall:>10.1f} "
-            f"{cpu / feeds * 1000:>12.2f} {fp_cpu / cpu:>16.1f}"
+            f"{cpu / feeds * 1000:>12.2f} {fp_cpu / cpu:>16.1f} {fp_cpu / wall:>17.1f}"
         )
 
 
@@ -276,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--feeds", type=int, default=1000)
     ap.add_argument("--items", type=int, default=20)
+    ap.add_argument("--workers", default="1,0",
+                    help="fetch.workers settings to run the rounds with, comma-separated "
+                    "(1: one poll after another; 0: one download process per core)")
     ap.add_argument("--skip-real", action="store_true", help="skip the 200 real feeds")
     args = ap.parse_args(argv)
     print(
@@ -284,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="warta-bench-ingest-") as tmp:
         _setup_django(Path(tmp))
-        poll_round(args.feeds, args.items)
+        poll_round(args.feeds, args.items, [int(w) for w in args.workers.split(",")])
     if not args.skip_real:
         if REAL.is_dir():
             real_feeds()

@@ -320,3 +320,42 @@ def test_safe_url_shortcuts_agree_with_urljoin() -> None:
             assert safe_url(value, base) == expected, (value, base)
             checked += 1
     assert checked > 100_000
+
+
+_MRSS_FEED = (
+    '<?xml version="1.0"?><rss version="2.0" {ns}><channel><title>T</title>'
+    "<link>https://ex.com/</link><description>d</description><item><title>A</title>"
+    "<link>https://ex.com/a</link><guid>a</guid>{media}</item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    ("ns", "media", "needed", "caption_credit"),
+    [
+        ('xmlns:media="http://search.yahoo.com/mrss/"',
+         '<media:content url="https://ex.com/i.jpg" medium="image"/>', False, ("", "")),
+        ('xmlns:media="http://search.yahoo.com/mrss/"',
+         '<media:content url="https://ex.com/i.jpg" medium="image">'
+         "<media:description>Cap</media:description></media:content>", True, ("Cap", "")),
+        ("xmlns:m='http://search.yahoo.com/mrss/'",
+         '<m:content url="https://ex.com/i.jpg"><m:credit>AP</m:credit></m:content>', True,
+         ("", "AP")),
+        ('xmlns="http://search.yahoo.com/mrss/"', "", True, None),  # any <description>
+        ("", "<description>not media</description>", False, None),
+    ],
+)
+def test_media_caption_pass_only_when_a_caption_or_credit_can_be_there(
+    ns: str, media: str, needed: bool, caption_credit: tuple[str, str] | None
+) -> None:
+    """The lxml pass for Media RSS captions and credits is skipped when the bytes hold no
+    element it could find; where it is skipped, running it would have found nothing."""
+    from warta.core.feeds import _has_media_text, _read_media_captions
+
+    content = _MRSS_FEED.format(ns=ns, media=media).encode()
+    assert _has_media_text(content) is needed
+    if not needed:
+        assert all(v == ("", "") for v in _read_media_captions(content).values())
+    if caption_credit is not None:
+        image = parse_feed(content, "https://ex.com/feed").entries[0].images[0]
+        assert (image.url, image.caption, image.credit) == ("https://ex.com/i.jpg",
+                                                            *caption_credit)

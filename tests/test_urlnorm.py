@@ -39,3 +39,24 @@ def test_other_ports_paths_and_amp_html_stay_distinct() -> None:
 def test_non_urls_are_their_own_key_and_empty_is_empty() -> None:
     assert normalise_url("  tag:agency,2026:123 ") == "tag:agency,2026:123"
     assert url_key("") == "" and url_key("urn:a") != url_key("urn:b")
+
+
+def test_the_shortcut_for_plain_urls_agrees_with_the_general_path() -> None:
+    """normalise_url answers most feed links without urlsplit/parse_qsl (_is_plain); on
+    every combination of the shapes that matter it gives what the general path gives."""
+    import itertools
+
+    from warta.core.urlnorm import _is_plain, _normalise
+
+    schemes = ["http://", "https://", "HTTPS://", "ftp://", ""]
+    hosts = ["example.com", "Example.com", "www.example.com", "amp.example.com", "ex.com.",
+             "ex.com:443", "ex.com:8080", "a-b.c0.id", "amp", "www", "[::1]", "u@ex.com", ""]
+    paths = ["", "/", "/a", "/a/", "/a//b", "/amp/a", "/a/AMP", "/a/amp/", "/a.amp",
+             "/a.AMP.html", "/a.amp.htm", "/a;p", "/a b", "/%41~!$'()*+,=:@-._", "/a?b=1",
+             "/a?", "/a#f", "/a?utm_source=x", "/amplify/ramp", "/a\t", "/ä", "/a/./b"]
+    seen = 0
+    for scheme, host, path in itertools.product(schemes, hosts, paths):
+        for url in (scheme + host + path, f" {scheme}{host}{path} "):
+            assert normalise_url(url) == _normalise(url.strip()), url
+            seen += _is_plain(url.strip())
+    assert seen > 50  # the shortcut was taken, not only the general path

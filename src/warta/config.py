@@ -65,6 +65,7 @@ SCHEMA: dict[str, dict[str, tuple[type, Any]]] = {
         "contact_url": (str, ""),
         "allow_private": (str, ""),
         "per_host": (int, 2),
+        "workers": (int, 1),
         "robots_ttl": (int, 3600),
     },
     "translate": {

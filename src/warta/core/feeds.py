@@ -242,8 +242,10 @@ def sanitize_html(fragment: str, base: str = "") -> str:
         return ""
     cleaned: str = _CLEANER.clean(fragment)
     if ' href="' in cleaned or ' src="' in cleaned:
-        cleaned = _LINK_TAG.sub(lambda m: _resolved_tag(m, base), cleaned)
-    return _IMG_WITHOUT_SRC.sub("", cleaned).strip()
+        cleaned = _URL_IN_TAG.sub(lambda m: _resolved_attribute(m, base), cleaned)
+    if "<img" in cleaned:
+        cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
+    return cleaned.strip()
 
 
 _TEXT_CLEANER = nh3.Cleaner(tags=set())  # every tag dropped: built once, not per call
@@ -253,29 +255,25 @@ _CLEANER = nh3.Cleaner(
     url_schemes={"http", "https"},
     strip_comments=True,
 )
-# An <a> or <img> start tag as nh3 writes it: attribute values double-quoted, `"` escaped
-# (a value may hold ">"), so text that merely looks like an attribute is never touched.
-_LINK_TAG = re.compile(r'<(a|img)((?: [a-z-]+="[^"]*")+)(\s*/?)>')
-_URL_ATTRIBUTE = re.compile(r' (href|src)="([^"]*)"')
-
-
-def _resolved_tag(m: re.Match[str], base: str) -> str:
-    attrs = _URL_ATTRIBUTE.sub(lambda a: _resolved_attribute(a, base), m.group(2))
-    return f"<{m.group(1)}{attrs}{m.group(3)}>"
+# The URL attribute of an <a> or <img> start tag as nh3 writes it: attribute values
+# double-quoted, `"` escaped (a value may hold ">"; "<" in text is escaped), so text that
+# merely looks like an attribute is never touched. Of ``_ALLOWED_ATTRIBUTES`` each tag has
+# one URL attribute (a: href, img: src): one match per tag, the attributes before it kept.
+_URL_IN_TAG = re.compile(r'(<(?:a|img)(?: [a-z-]+="[^"]*")*?) (href|src)="([^"]*)"')
 
 
 def _resolved_attribute(m: re.Match[str], base: str) -> str:
-    """` href="..."` with its URL made absolute, or "" (the attribute dropped) when it is
-    not an http(s) URL with a host."""
-    raw = m.group(2)
+    """The tag up to and with its ` href="..."` made absolute, or without the attribute
+    when it is not an http(s) URL with a host."""
+    raw = m.group(3)
     if raw.startswith(("https://", "http://")) and "&" not in raw:
         # already absolute: only the host check (urljoin is the slow part)
-        return m.group(0) if urlsplit(raw).netloc else ""
-    url = safe_url(html.unescape(raw), base)
+        return m.group(0) if urlsplit(raw).netloc else m.group(1)
+    url = safe_url(html.unescape(raw) if "&" in raw else raw, base)
     if not url:
-        return ""
+        return m.group(1)
     escaped = url.replace("&", "&amp;").replace('"', "&quot;").replace("\xa0", "&nbsp;")
-    return f' {m.group(1)}="{escaped}"'
+    return f'{m.group(1)} {m.group(2)}="{escaped}"'
 
 
 _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
@@ -556,7 +554,16 @@ def _feedparser_images(e: Any, base: str, captions: dict[str, tuple[str, str]]) 
 def _media_captions(content: bytes) -> dict[str, tuple[str, str]]:
     """media URL → (description, credit) from the raw XML. feedparser flattens
     media:description into the entry summary, so the pairing is read here, with lxml in
-    recover mode (no DTD, no entities, no network). A document lxml cannot read gives {}."""
+    recover mode (no DTD, no entities, no network). A document lxml cannot read gives {},
+    and so does one without a Media RSS description or credit element (the pairing would
+    hold nothing: the lxml pass is skipped)."""
+    if not _has_media_text(content):
+        return {}
+    return _read_media_captions(content)
+
+
+def _read_media_captions(content: bytes) -> dict[str, tuple[str, str]]:
+    """:func:`_media_captions` without the check: the lxml pass itself."""
     from lxml import etree
 
     parser = etree.XMLParser(
@@ -574,6 +581,26 @@ def _media_captions(content: bytes) -> dict[str, tuple[str, str]]:
         if url and url not in found:
             found[url] = (_media_text(el, "description"), _media_text(el, "credit"))
     return found
+
+
+# A declaration of the Media RSS namespace: xmlns="..." (default) or xmlns:PREFIX="..."
+_MRSS_DECLARATION = re.compile(
+    rb"xmlns(?::([^\s=]+))?\s*=\s*[\"']http://search\.yahoo\.com/mrss/[\"']"
+)
+
+
+def _has_media_text(content: bytes) -> bool:
+    """Whether the bytes may hold a media:description or media:credit element: under a
+    prefix declared for Media RSS, or anywhere when it is declared as a default namespace
+    (then any <description> might be one). Errs towards True; False only when no such
+    element can be there."""
+    for m in _MRSS_DECLARATION.finditer(content):
+        prefix = m.group(1)
+        if prefix is None:
+            return True
+        if b"<" + prefix + b":description" in content or b"<" + prefix + b":credit" in content:
+            return True
+    return False
 
 
 def _media_text(el: Any, name: str) -> str:

@@ -241,8 +241,12 @@ def _html(value: str | None, detail: Any, base: str) -> str:
     return _sanitize(value, base)
 
 
-# A tag with two or more attributes as nh3 writes it (double quotes, `"` escaped).
-_MULTI_ATTR_TAG = re.compile(r'<([a-z]+)((?:\s[a-z-]+="[^"]*"){2,})(\s*/?)>')
+# A tag with two or more attributes as nh3 writes it (double quotes, `"` escaped), not
+# counting the rel="noopener noreferrer" nh3 appends to links (always last: rel is not an
+# allowed attribute, so the only one is nh3's own).
+_MULTI_ATTR_TAG = re.compile(
+    r'<([a-z]+)((?:\s(?!rel=")[a-z-]+="[^"]*"){2,})((?:\srel="[^"]*")?\s*/?)>'
+)
 _ATTR = re.compile(r'\s([a-z-]+="[^"]*")')
 
 
@@ -259,9 +263,10 @@ def _sanitize(fragment: str, base: str) -> str:
 def _sorted_attributes(m: re.Match[str]) -> str:
     # feedparser sorts the attributes it keeps; nh3 then appends rel="noopener noreferrer"
     attrs = _ATTR.findall(m.group(2))
-    rel = [a for a in attrs if a.startswith('rel="noopener')]
-    attrs = sorted(a for a in attrs if not a.startswith('rel="noopener')) + rel
-    return f"<{m.group(1)} {' '.join(attrs)}{m.group(3)}>"
+    ordered = sorted(attrs)
+    if ordered == attrs:
+        return m.group(0)
+    return f"<{m.group(1)} {' '.join(ordered)}{m.group(3)}>"
 
 
 def _content(contents: list[Any], base: str, *, use_base: bool) -> str:

@@ -11,6 +11,7 @@ copies of one page are one story) for exact-duplicate detection. Pure functions,
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters that track the reader, never choose the article.
@@ -63,12 +64,34 @@ def _path(path: str) -> str:
     return out if out.startswith("/") else "/" + out
 
 
+# A URL normalise_url gives back unchanged: lower-case http(s) scheme and host (not www./
+# amp., no port, no trailing dot), a path of non-empty segments without "?", "#", ";" or
+# whitespace (no query, no fragment, no trailing slash). AMP paths are checked apart.
+_PLAIN_URL = re.compile(
+    r"https?://(?!www\.|amp\.)[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[A-Za-z0-9._~!$'()*+,=:@%-]+)+"
+)
+
+
+def _is_plain(text: str) -> bool:
+    if _PLAIN_URL.fullmatch(text) is None:
+        return False
+    lower = text.lower()
+    return "/amp/" not in lower + "/" and not lower.endswith((".amp", ".amp.html"))
+
+
 def normalise_url(url: str) -> str:
     """``url`` in canonical form: lower-case scheme and host without ``www.``/``amp.``,
     no default port, no fragment, no tracking or AMP parameters (the others sorted), AMP
     paths made plain, no trailing slash. A string that is not an http(s) URL comes back
     stripped and otherwise unchanged (a guid like ``tag:agency,2026:123`` is its own key)."""
     text = url.strip()
+    if _is_plain(text):  # most feed links: _normalise would give them back as they are
+        return text
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
+    """:func:`normalise_url` of a stripped string, without the shortcut."""
     try:
         parts = urlsplit(text)
         port = parts.port

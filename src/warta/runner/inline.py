@@ -1,17 +1,27 @@
 """Single-machine mode: a scheduler thread polls due sources, worker threads work the queue.
 
-Threads share nothing but the database; each closes its own DB connection when done.
+Threads share nothing but the database; each closes its own DB connection when done. A
+poll round of many sources downloads and parses in worker processes (``fetch.workers``)
+that never touch the database; this process stays its one writer.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import multiprocessing.context
+import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 
 from warta.newsroom import stages
@@ -32,7 +42,13 @@ class ProcessStats:
 
 
 def fetch_sources(source_id: int | None = None, *, force: bool = True) -> list[stages.PollResult]:
-    """Poll one source, or every enabled one (``force``) or every due one."""
+    """Poll one source, or every enabled one (``force``) or every due one; one result per
+    source, in id order.
+
+    With ``fetch.workers`` above 1 (or 0: one per core), a round of ``PARALLEL_FROM``
+    sources or more downloads and parses in that many processes (:func:`_poll_in_parallel`)
+    while this one claims sources and stores what they bring: one writer, the same steps
+    and guarantees as one poll after another."""
     from warta.newsroom.models import Source
 
     if source_id is not None:
@@ -41,7 +57,89 @@ def fetch_sources(source_id: int | None = None, *, force: bool = True) -> list[s
         ids = list(Source.objects.filter(enabled=True).values_list("pk", flat=True))
     else:
         ids = stages.due_sources()
-    return [stages.poll_source(pk, force=force) for pk in ids]
+    workers = fetch_workers(settings.WARTA["fetch.workers"])
+    if workers < 2 or len(ids) < PARALLEL_FROM:
+        return [stages.poll_source(pk, force=force) for pk in ids]
+    return _poll_in_parallel(ids, force=force, workers=workers)
+
+
+PARALLEL_FROM = 8  # fewer sources: starting worker processes costs more than it saves
+
+
+def fetch_workers(setting: int) -> int:
+    """Download processes for ``fetch.workers``: 0 is one per CPU core (at most 8)."""
+    return setting if setting > 0 else min(8, os.cpu_count() or 1)
+
+
+def _poll_in_parallel(ids: list[int], *, force: bool, workers: int) -> list[stages.PollResult]:
+    """The poll round with downloads (fetch + decode + parse, ``sources.download_feed``)
+    in ``workers`` processes. This process claims each source, hands its download out and
+    stores the outcome (``finish_poll``): the database has one writer, as before.
+
+    Politeness holds across the processes: at most ``fetch.per_host`` downloads from one
+    host are out at once (a claimed source whose host is busy waits for a free slot), and
+    each download still honours the conditional GET, size caps and redirects of
+    ``fetch_url``; errors and Retry-After are recorded per source by ``finish_poll``.
+    Sources are claimed only as slots come free (at most ``2 * workers`` claimed and not
+    finished), so none waits long under its lease. An unexpected exception in a download
+    is raised here, as the poll one after another would raise it."""
+    from warta.core.download import download_feed
+    from warta.newsroom.stages.sources import download_args, finish_poll, start_poll
+
+    per_host = int(settings.WARTA["fetch.per_host"])
+    results: dict[int, stages.PollResult] = {}
+    waiting = deque(ids)
+    claimed: deque[tuple[datetime, Any, str]] = deque()  # (lease, source, host), in id order
+    out: dict[Future[Any], tuple[datetime, Any, str]] = {}
+    busy: Counter[str] = Counter()
+
+    def hand_out() -> None:
+        """Claim sources up to the limit, and submit the downloads whose host has room."""
+        while waiting and len(claimed) + len(out) < 2 * workers:
+            pk = waiting.popleft()
+            started = start_poll(pk, force=force)
+            if isinstance(started, stages.PollResult):  # not claimed, or a drop folder
+                results[pk] = started
+            else:
+                lease, source = started
+                claimed.append((lease, source, (urlsplit(source.url).hostname or "").lower()))
+        for item in list(claimed):
+            if per_host > 0 and busy[item[2]] >= per_host:
+                continue
+            claimed.remove(item)
+            busy[item[2]] += 1
+            out[pool.submit(download_feed, *download_args(item[1]))] = item
+
+    pool = ProcessPoolExecutor(workers, mp_context=_process_context())
+    try:
+        hand_out()
+        while out:
+            done, _pending = wait(out, return_when=FIRST_COMPLETED)
+            finished = [(out.pop(future), future) for future in done]
+            for (_lease, _source, host), _future in finished:
+                busy[host] -= 1
+            hand_out()  # the next downloads start before these are stored
+            for (lease, source, _host), future in finished:
+                results[source.pk] = finish_poll(source, lease, future.result())
+            hand_out()  # a round of drop folders or unclaimed sources leaves nothing out
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return [results[pk] for pk in ids]
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """fork where it is safe (this process runs no other thread, so nothing can hold a lock
+    at the fork, and the modules are loaded already: ``warta fetch``); else forkserver
+    (``warta run``: its scheduler runs beside other threads) with the download module
+    loaded once in the server, so the workers of later rounds start as cheap forks."""
+    methods = multiprocessing.get_all_start_methods()
+    if threading.active_count() == 1 and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["warta.core.download"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _work_loop(stats: ProcessStats, should_stop: Callable[[], bool], idle: _IdleTracker) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.utils import timezone
 
@@ -61,9 +63,38 @@ def _claim_and_load(source_id: int, *, force: bool) -> tuple[datetime, Source] |
     params: list[object] = [lease, LEASE_OWNER, source_id, True, now]
     if not force:
         params.append(now)
-    # raw() maps the returned columns onto a Source with the fields' own conversions
-    claimed = list(Source.objects.raw(sql, params))
-    return (lease, claimed[0]) if claimed else None
+    conn = connections[connection.alias]
+    with conn.cursor() as cursor:  # values adapted as raw() adapts them
+        cursor.execute(sql, [conn.ops.adapt_unknown_value(p) for p in params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    # the returned columns onto a Source with the fields' own conversions, as raw() or a
+    # queryset would map them (without their per-query set-up)
+    values = list(row)
+    for i, f, converters in _source_converters(conn):
+        for convert in converters:
+            values[i] = convert(values[i], f, conn)
+    return lease, Source.from_db(conn.alias, _source_attnames(), values)
+
+
+@functools.cache
+def _source_attnames() -> list[str]:
+    return [f.attname for f in Source._meta.concrete_fields]
+
+
+@functools.lru_cache(maxsize=16)  # per connection object (one per thread)
+def _source_converters(conn: BaseDatabaseWrapper) -> list[tuple[int, Any, list[Any]]]:
+    """(column index, column expression, converters) of each Source column that has
+    converters: the backend's, then the field's (``from_db_value``), as the SQL compiler
+    applies them."""
+    out = []
+    for i, f in enumerate(Source._meta.concrete_fields):
+        col = f.get_col(Source._meta.db_table)
+        converters = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+        if converters:
+            out.append((i, col, converters))
+    return out
 
 
 def _update_source(source: Source, lease: datetime, updates: dict[str, object]) -> None:
@@ -136,23 +167,32 @@ Prepare = Callable[[object], object]
 _AS_IS = (models.CharField, models.TextField, models.IntegerField, models.ForeignKey)
 
 
-def _column_preparers() -> list[tuple[models.Field[object, object], Prepare | None]]:
-    """Every Entry column but the id, with how its value is made ready for the database:
+def _column_preparers(conn: BaseDatabaseWrapper) -> list[tuple[models.Field[object, object],
+                                                              Prepare | None]]:
+    """Every Entry column but the id, with how its value is made ready for ``conn``:
     ``adapt_datetimefield_value`` for datetimes (aware values, as stored everywhere),
-    nothing for str/int columns, the field's own ``get_db_prep_save`` for the rest (JSON)."""
+    nothing for str/int columns, the backend's ``adapt_json_value`` for JSON (where the
+    field's ``get_db_prep_save`` ends for a plain value), ``get_db_prep_save`` for the rest.
+    ``conn`` is the connection itself, not Django's ``connection`` proxy (every attribute
+    read through the proxy is a thread-local lookup)."""
     out: list[tuple[models.Field[object, object], Prepare | None]] = []
-    for f in Entry._meta.concrete_fields:
-        if f.primary_key:
-            continue
+    for f in _entry_columns():
         prep: Prepare | None
         if isinstance(f, models.DateTimeField):
-            prep = connection.ops.adapt_datetimefield_value
+            prep = conn.ops.adapt_datetimefield_value
         elif isinstance(f, _AS_IS):
             prep = None
+        elif isinstance(f, models.JSONField):  # what get_db_prep_save ends in, for a value
+            prep = functools.partial(conn.ops.adapt_json_value, encoder=f.encoder)
         else:
-            prep = functools.partial(f.get_db_prep_save, connection=connection)
+            prep = functools.partial(f.get_db_prep_save, connection=conn)
         out.append((f, prep))
     return out
+
+
+@functools.cache
+def _entry_columns() -> list[models.Field[object, object]]:
+    return [f for f in Entry._meta.concrete_fields if not f.primary_key]
 
 
 def _insert_entries(rows: list[dict[str, object]]) -> None:
@@ -160,37 +200,38 @@ def _insert_entries(rows: list[dict[str, object]]) -> None:
     ``Entry.objects.bulk_create`` would store them: a column a row does not name gets its
     field's default, ``auto_now`` columns the current time; batches under SQLite's
     parameter limit. No ids are read back (nothing after the insert needs them)."""
-    columns = _column_preparers()
+    conn = connections[connection.alias]
+    columns = _column_preparers(conn)
     now = timezone.now()
-    # one value, prepared once, for every row that does not name the column
-    shared: dict[str, object] = {}
-    forced: set[str] = set()
+    # (attname, prepare, forced, value): ``value`` (prepared once) is what a row that does
+    # not name the column stores, and every row when ``forced`` (auto_now columns)
+    plan: list[tuple[str, Prepare | None, bool, object]] = []
     for f, prep in columns:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            forced.add(f.attname)
+        forced = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+        value: object = None
+        if forced:
             value = now  # what pre_save sets, whatever the row says
         elif any(f.attname not in row for row in rows):
             value = f.get_default()
-        else:
-            continue
-        shared[f.attname] = value if prep is None or value is None else prep(value)
+        plan.append((f.attname, prep, forced,
+                     value if prep is None or value is None else prep(value)))
     params: list[object] = []
+    append = params.append
     for row in rows:
-        for f, prep in columns:
-            name = f.attname
-            if name in forced or name not in row:
-                params.append(shared[name])
+        for name, prep, forced, shared in plan:
+            if forced or name not in row:
+                append(shared)
             else:
                 value = row[name]
-                params.append(value if prep is None or value is None else prep(value))
+                append(value if prep is None or value is None else prep(value))
     fields = [f for f, _prep in columns]
     width = len(fields)
-    batch = max(1, connection.ops.bulk_batch_size(fields, rows))
-    qn = connection.ops.quote_name
+    batch = max(1, conn.ops.bulk_batch_size(fields, rows))
+    qn = conn.ops.quote_name
     head = (f"INSERT INTO {qn(Entry._meta.db_table)} "
             f"({', '.join(qn(f.column) for f in fields)}) ")
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         for start in range(0, len(rows), batch):
             n = min(batch, len(rows) - start)
-            values = connection.ops.bulk_insert_sql(fields, [["%s"] * width] * n)
+            values = conn.ops.bulk_insert_sql(fields, [["%s"] * width] * n)
             cursor.execute(head + values, params[start * width:(start + n) * width])

@@ -9,16 +9,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from warta.core.download import Download, download_feed
 from warta.core.dropfolder import is_folder_url, read_folder
-from warta.core.errors import FeedParseError, FetchError, WartaError
-from warta.core.feeds import FeedEntry, parse_feed
-from warta.core.fetch import FetchResult, decode_feed_bytes, fetch_options, fetch_url
+from warta.core.errors import FetchError, WartaError
+from warta.core.feeds import FeedEntry
+from warta.core.fetch import FetchResult
 from warta.core.schedule import PollDelay, next_poll_delay
 from warta.core.urlnorm import url_key
 from warta.newsroom.models import Entry, Post, Source
@@ -55,31 +57,60 @@ def poll_source(source_id: int, *, force: bool = False) -> PollResult:
     """Fetch a source's feed (or read its drop folder) and store entries not seen before.
     A 304 changes nothing stored. Errors are recorded on the source (``last_error``) and
     the next poll backs off; 410 Gone disables the source with ``disabled_reason``. When
-    the next poll happens is decided by ``core.schedule.next_poll_delay``."""
-    result = PollResult(source_id)
+    the next poll happens is decided by ``core.schedule.next_poll_delay``.
+
+    Three steps, which a poll round may run apart (``runner.inline.fetch_sources``: the
+    download in another process): :func:`start_poll` (claim; drop folders are read
+    there), :func:`download_feed` (network and parsing, no database) and
+    :func:`finish_poll` (store, schedule)."""
+    started = start_poll(source_id, force=force)
+    if isinstance(started, PollResult):
+        return started
+    lease, source = started
+    return finish_poll(source, lease, download_feed(*download_args(source)))
+
+
+def start_poll(source_id: int, *, force: bool = False
+               ) -> PollResult | tuple[datetime, Source]:
+    """Claim the source (its lease) and load it. A source not claimed (not due, leased by
+    another worker, disabled) gives an empty result; a drop folder is read and stored here
+    (local files, nothing to download) and gives its result; a feed gives the lease and
+    the source, for :func:`download_feed` and :func:`finish_poll`."""
     claimed = _claim_and_load(source_id, force=force)
     if claimed is None:
-        return result
+        return PollResult(source_id)
     lease, source = claimed
     if is_folder_url(source.url):
-        return _poll_folder(source, lease, result)
-    try:
-        fetched = fetch_url(source.url, etag=source.etag or None,
-                            last_modified=source.last_modified or None,
-                            **fetch_options(settings.WARTA))
-        parsed = None
-        if not fetched.not_modified:
-            body, read_as = decode_feed_bytes(fetched.content, fetched.encoding)
-            content_type = fetched.content_type
-            if read_as and content_type:  # the bytes are UTF-8 now, whatever was declared
-                content_type = f"{content_type}; charset=utf-8"
-            parsed = parse_feed(body, fetched.url, content_type=content_type,
-                                format=source.format)
-    except (FetchError, FeedParseError) as e:
-        result.error = str(e)
-        _record_source_error(source, lease, e)
+        return _poll_folder(source, lease, PollResult(source_id))
+    return lease, source
+
+
+def download_args(source: Source) -> tuple[str, str | None, str | None, str, dict[str, Any]]:
+    """:func:`download_feed`'s arguments for a claimed source (plain, picklable data)."""
+    return (source.url, source.etag or None, source.last_modified or None, source.format,
+            fetch_settings())
+
+
+_FETCH_KEYS = ("fetch.timeout", "fetch.max_bytes", "fetch.user_agent", "fetch.contact_url",
+               "fetch.allow_private", "fetch.per_host")
+
+
+def fetch_settings() -> dict[str, Any]:
+    """The settings ``core.fetch.fetch_options`` reads, as a plain (picklable) dict."""
+    return {key: settings.WARTA[key] for key in _FETCH_KEYS}
+
+
+def finish_poll(source: Source, lease: datetime, download: Download) -> PollResult:
+    """Record a download on the claimed source: the error (back-off), a 304 (one statement,
+    no transaction), or the new entries and the next poll, in one transaction."""
+    result = PollResult(source.pk)
+    if download.error is not None:
+        result.error = str(download.error)
+        _record_source_error(source, lease, download.error)
         return result
-    if parsed is None:  # 304: one statement, no transaction needed
+    fetched, parsed = download.fetched, download.parsed
+    assert fetched is not None
+    if parsed is None:
         result.not_modified = True
         _record_source_success(source, lease, fetched, None)
         return result

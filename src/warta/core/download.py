@@ -1,0 +1,59 @@
+"""One feed poll's network and parsing part, apart from the database: fetch a source's URL
+with conditional GET, settle its charset, parse it. Plain data in and out, picklable, so a
+poll round can run it in other processes (``runner.inline.fetch_sources``) while one
+process claims sources and stores what they bring (``newsroom.stages.sources``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from warta.core.errors import FeedParseError, FetchError
+from warta.core.feeds import ParsedFeed, parse_feed
+from warta.core.fetch import FetchResult, decode_feed_bytes, fetch_options, fetch_url
+
+
+@dataclass
+class Download:
+    """What the network and the parser made of a poll: the response (its body dropped once
+    parsed), the parsed feed (None for a 304), or the error. Picklable, errors included:
+    it may come back from a worker process."""
+
+    fetched: FetchResult | None = None
+    parsed: ParsedFeed | None = None
+    error: FetchError | FeedParseError | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if self.error is not None:  # warta's errors take their own __init__ arguments
+            state["error"] = (type(self.error), str(self.error), vars(self.error))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if state.get("error") is not None:
+            cls, message, attrs = state["error"]
+            error = cls.__new__(cls)
+            Exception.__init__(error, message)
+            error.__dict__.update(attrs)
+            state = {**state, "error": error}
+        self.__dict__.update(state)
+
+
+def download_feed(url: str, etag: str | None, last_modified: str | None, format: str,
+                  cfg: Mapping[str, Any]) -> Download:
+    """Fetch ``url`` (conditional GET) and parse it: no database, so it can run in any
+    thread or process. A FetchError or FeedParseError is returned in the Download, never
+    raised; anything else is a bug and raised."""
+    try:
+        fetched = fetch_url(url, etag=etag, last_modified=last_modified, **fetch_options(cfg))
+        if fetched.not_modified:
+            return Download(fetched)
+        body, read_as = decode_feed_bytes(fetched.content, fetched.encoding)
+        content_type = fetched.content_type
+        if read_as and content_type:  # the bytes are UTF-8 now, whatever was declared
+            content_type = f"{content_type}; charset=utf-8"
+        parsed = parse_feed(body, fetched.url, content_type=content_type, format=format)
+    except (FetchError, FeedParseError) as e:
+        return Download(error=e)
+    return Download(replace(fetched, content=b""), parsed)

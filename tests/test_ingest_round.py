@@ -1,0 +1,154 @@
+"""A poll round with download processes (``fetch.workers``): the same outcome as polling one
+source after another, one writer, politeness per host across the processes, errors and
+Retry-After recorded per source, conditional GET on the next round."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tests.support.httpserver import LocalHTTPServer, Request
+from warta.core.download import Download, download_feed
+from warta.core.errors import FeedParseError, FetchError
+from warta.core.fetch import HTTPStatusError
+from warta.newsroom.models import Entry, Source
+from warta.newsroom.stages.sources import fetch_settings
+from warta.runner import inline
+
+pytestmark = [pytest.mark.dbmatrix, pytest.mark.django_db]
+
+
+class _Feeds:
+    """/feed/N on the local server: three items each, an ETag (304 on If-None-Match), a
+    short pause per answer so downloads overlap; records the most answers at once."""
+
+    def __init__(self, server: LocalHTTPServer) -> None:
+        self.server = server
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def add(self, n: int, *, status: int = 200, headers: dict[str, str] | None = None) -> str:
+        def handler(req: Request) -> tuple[int, dict[str, str], bytes]:
+            with self.lock:
+                self.now += 1
+                self.most = max(self.most, self.now)
+            try:
+                time.sleep(0.05)  # not a timing assertion: lets downloads overlap
+                etag = f'"v{n}"'
+                if req.headers.get("if-none-match") == etag:
+                    return 304, {"ETag": etag}, b""
+                return status, {"Content-Type": "application/rss+xml", "ETag": etag,
+                                **(headers or {})}, self._rss(n)
+            finally:
+                with self.lock:
+                    self.now -= 1
+
+        return self.server.add(f"/feed/{n}", handler=handler)
+
+    def _rss(self, n: int) -> bytes:
+        items = "".join(
+            f"<item><title>Story {n}-{j}</title><link>{self.server.url(f'/a/{n}/{j}')}</link>"
+            f"<guid>g-{n}-{j}</guid><description>&lt;p&gt;Text {j}&lt;/p&gt;</description>"
+            "</item>" for j in range(3))
+        return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>F{n}</title>"
+                f"<link>{self.server.url('/')}</link><description>d</description>{items}"
+                "</channel></rss>").encode()
+
+
+@pytest.fixture
+def workers(settings: Any) -> Iterator[dict[str, Any]]:
+    """settings.WARTA's values, changed for one test and restored."""
+    values = settings.WARTA.values
+    saved = dict(values)
+    yield values
+    values.clear()
+    values.update(saved)
+
+
+def _stored() -> list[tuple[Any, ...]]:
+    return sorted(Entry.objects.values_list("source__name", "guid", "url", "title", "summary",
+                                            "status", "url_key", "content_hash"))
+
+
+def test_parallel_round_stores_what_one_poll_after_another_stores(
+        http_server: LocalHTTPServer, workers: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rounds: list[int] = []
+    real = inline._poll_in_parallel
+    monkeypatch.setattr(inline, "_poll_in_parallel",
+                        lambda ids, **kw: rounds.append(kw["workers"]) or real(ids, **kw))
+    feeds = _Feeds(http_server)
+    for n in range(10):
+        Source.objects.create(name=f"S{n}", url=feeds.add(n))
+    workers.update({"fetch.workers": 1})
+    sequential = inline.fetch_sources(force=True)
+    one_by_one = _stored()
+    Entry.objects.all().delete()
+    Source.objects.update(etag="", last_modified="")
+    workers.update({"fetch.workers": 3, "fetch.per_host": 2})
+    feeds.most = 0
+    parallel = inline.fetch_sources(force=True)
+    assert rounds == [3]  # the first round ran in this process, this one in three more
+    assert [(r.source_id, r.new_entries, r.error) for r in parallel] == [
+        (r.source_id, r.new_entries, r.error) for r in sequential]
+    assert _stored() == one_by_one and len(one_by_one) == 30
+    # the per-host limit holds across the download processes (3 of them, 2 allowed)
+    assert 1 <= feeds.most <= 2
+
+
+def test_parallel_round_records_errors_and_uses_conditional_get(
+        http_server: LocalHTTPServer, workers: dict[str, Any]) -> None:
+    feeds = _Feeds(http_server)
+    ok = [Source.objects.create(name=f"S{n}", url=feeds.add(n)) for n in range(8)]
+    limited = Source.objects.create(
+        name="busy", url=feeds.add(8, status=429, headers={"Retry-After": "5400"}))
+    broken = Source.objects.create(name="html", url=http_server.add(
+        "/page", "<!doctype html><html><body>no feed</body></html>",
+        headers={"Content-Type": "text/html"}))
+    workers.update({"fetch.workers": 2, "fetch.per_host": 1})
+    results = {r.source_id: r for r in inline.fetch_sources(force=True)}
+    assert feeds.most == 1  # fetch.per_host=1: one download from the host at a time
+    assert all(results[s.pk].new_entries == 3 and not results[s.pk].error for s in ok)
+    assert "429" in results[limited.pk].error and "HTML page" in results[broken.pk].error
+    limited.refresh_from_db()
+    broken.refresh_from_db()
+    assert limited.error_count == 1 and "Retry-After" in limited.next_poll_reason
+    assert 5300 < (limited.next_poll - timezone.now()).total_seconds() <= 5400
+    assert broken.error_count == 1 and "HTML page" in broken.last_error
+    assert Source.objects.filter(lease_until__isnull=False).count() == 0
+    # the next round: every feed answers 304 to its stored ETag, nothing changes
+    again = {r.source_id: r for r in inline.fetch_sources(force=True)}
+    assert all(again[s.pk].not_modified and not again[s.pk].new_entries for s in ok)
+    assert Entry.objects.count() == 24
+
+
+def test_a_small_round_runs_in_this_process(workers: dict[str, Any]) -> None:
+    workers.update({"fetch.workers": 4})
+    assert inline.fetch_workers(4) == 4 and inline.fetch_workers(0) >= 1
+    assert inline.PARALLEL_FROM > 1
+
+
+@pytest.mark.parametrize("error", [
+    FetchError("https://wire.example/feed", "timed out after 20 s"),
+    HTTPStatusError("https://wire.example/feed", 429, "Too Many Requests", "30"),
+    FeedParseError("https://wire.example/feed", "not a feed: looks like an HTML page"),
+])
+def test_a_download_error_survives_the_trip_between_processes(error: Exception) -> None:
+    back = pickle.loads(pickle.dumps(Download(error=error)))  # type: ignore[arg-type]
+    assert type(back.error) is type(error) and str(back.error) == str(error)
+    assert vars(back.error) == vars(error)
+
+
+def test_download_of_a_refused_address_is_an_error_not_an_exception(
+        http_server: LocalHTTPServer) -> None:
+    url = http_server.add("/feed", "<rss version='2.0'><channel></channel></rss>")
+    cfg = {**fetch_settings(), "fetch.allow_private": ""}  # 127.0.0.1 refused
+    got = download_feed(url, None, None, "auto", cfg)
+    assert got.parsed is None and isinstance(got.error, FetchError)
