@@ -532,3 +532,65 @@ def test_search_form_choices_follow_new_sections_and_sources(
     page = parse(client.get("/cari/", {"q": "gempa"}))
     assert "olahraga" in [o.get("value") for o in sel(page, choices)]
     assert "olahraga" in [a.get("href").strip("/").split("/")[-1] for a in sel(page, "nav a")]
+
+
+@pytest.mark.django_db
+def test_a_kept_search_page_is_served_before_the_rest_of_the_middleware(
+    client: Client, result_cache_on: None, monkeypatch: pytest.MonkeyPatch
+):
+    """A hit is answered by the page-cache middleware: the middleware below it (sessions,
+    CSRF, auth, the CSP header's) does not run, yet the page has every header it gave."""
+    from warta.site.middleware import ContentSecurityPolicyMiddleware
+
+    make_post("Banjir di Jakarta")
+    first = client.get("/cari/", {"q": "banjir"})
+    assert first["X-Cache"] == "miss"
+    below = ContentSecurityPolicyMiddleware.__call__
+    calls: list[str] = []
+
+    def counting(self: Any, request: Any) -> Any:
+        calls.append(request.path)
+        return below(self, request)
+
+    monkeypatch.setattr(ContentSecurityPolicyMiddleware, "__call__", counting)
+    again = client.get("/cari/", {"q": "banjir"})
+    assert calls == []
+    assert again["X-Cache"] == "hit"
+    assert again.content == first.content
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Robots-Tag", "ETag",
+                   "Content-Type", "Cache-Control"):
+        assert again[header] == first[header], header
+    assert again["Content-Length"] == str(len(first.content))
+    # a conditional GET still gets its 304, from the same place
+    same = client.get("/cari/", {"q": "banjir"}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert same.status_code == 304 and same["ETag"] == first["ETag"]
+    assert calls == []
+    # another query is rendered by the whole stack
+    client.get("/cari/", {"q": "jakarta"})
+    assert calls == ["/cari/"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_search_page_checks_kills_on_the_threads_own_connection(
+    client: Client, result_cache_on: None, django_assert_num_queries
+):
+    """Between requests Django's connection is closed (``CONN_MAX_AGE = 0`` on SQLite); a
+    hit checks its stories on a connection the thread keeps, not on Django's (opening it
+    cost more than the rest of the hit), and still sees a bulk kill committed by another
+    connection at once."""
+    from warta.site import search as search_module
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the kept connection is SQLite's")
+    post = make_post("Gempa di Palu")
+    other = make_post("Gempa susulan di Palu")
+    both = {post.get_absolute_url(), other.get_absolute_url()}
+    assert set(hits(client, q="gempa")) == both
+    with django_assert_num_queries(0):  # Django's connection is not used
+        assert set(hits(client, q="gempa")) == both
+    kept = search_module._kill_check_db.conn
+    assert kept is not None
+    Post.objects.filter(pk=post.pk).update(status=Post.Status.KILLED)  # no signal
+    # the kept connection sees it: the page is not served, the results render again
+    assert hits(client, q="gempa") == [other.get_absolute_url()]
+    assert search_module._kill_check_db.conn is kept

@@ -476,6 +476,8 @@ class PageCacheMiddleware:
                 patch_cache_control(response, private=True, no_store=True)
             return response
         seconds = page_cache_seconds()
+        if policy.kind == "search" and seconds > 0 and request.method == "GET":
+            return self._search(request, policy)
         if not policy.cacheable or seconds <= 0:
             return self._uncached(request, policy)
         try:
@@ -487,6 +489,38 @@ class PageCacheMiddleware:
 
     def _uncached(self, request: HttpRequest, policy: Policy) -> HttpResponseBase:
         response = self.get_response(request)
+        if response.status_code in CACHEABLE_STATUS and not response.has_header("Cache-Control"):
+            response.headers["Cache-Control"] = cache_control(policy.kind, response.status_code)
+        return response
+
+    def _search(self, request: HttpRequest, policy: Policy) -> HttpResponseBase:
+        """A search page kept by ``search_page`` (bytes and the headers the whole stack
+        gave it), served here before the rest of the middleware; a fresh one is kept once
+        the stack has answered. A conditional GET whose ETag matches gets 304, as
+        ConditionalGetMiddleware answers below."""
+        from warta.site import search_page
+
+        try:
+            kept, key, version = search_page.cached_response(request)
+        except Exception:  # a cache or database hiccup costs speed, never the page
+            log.exception("search page cache failed for %s", request.get_full_path())
+            kept, version = None, None
+        if kept is not None:
+            etag = kept.headers.get("ETag")
+            if etag and _not_modified(request, etag, 0):
+                kept = HttpResponseNotModified()
+                kept.headers["ETag"] = etag
+            else:
+                kept.headers["Content-Length"] = str(len(kept.content))
+                kept.headers["X-Cache"] = "hit"
+            kept.headers["Cache-Control"] = cache_control(policy.kind, 200)
+            return kept
+        response = self.get_response(request)
+        if version is not None and isinstance(response, HttpResponse) and _storable(response):
+            skip = {"content-length", "cache-control", "x-cache"}
+            headers = tuple((k, v) for k, v in response.headers.items() if k.lower() not in skip)
+            search_page.keep(key, version, response, headers)
+            response.headers["X-Cache"] = "miss"
         if response.status_code in CACHEABLE_STATUS and not response.has_header("Cache-Control"):
             response.headers["Cache-Control"] = cache_control(policy.kind, response.status_code)
         return response

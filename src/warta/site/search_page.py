@@ -4,9 +4,10 @@ highlighted, paginated results (see warta.site.search). Filters: ``kategori``, `
 the results (or not a number) is a 404, as on every list.
 
 With the page cache on, a rendered page is kept whole (``search.pages``, bounded by bytes)
-and served again, as bytes, for the same parameters while nothing on the site changed;
-before it is, one primary-key query checks that every story it shows is still visible
-(a story killed by a bulk ``update()`` leaves the results at once, as it always did)."""
+and served again, as bytes, by the page-cache middleware before the rest of the stack, for
+the same parameters while nothing on the site changed; before it is, one primary-key query
+checks that every story it shows is still visible (a story killed by a bulk ``update()``
+leaves the results at once, as it always did)."""
 
 from __future__ import annotations
 
@@ -47,24 +48,45 @@ def _page_key(request: HttpRequest) -> str:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    version = content_version()  # before the render: a change meanwhile makes it stale
-    if version is None:
-        return _render(request)[0]
-    key = _page_key(request)
-    cached = search_module.pages.get(key, version)
-    if cached is not None:
-        ids = cached.post_ids
-        if search_module.visible_count(ids, timezone.now()) == len(ids):
-            response = HttpResponse(cached.body)
-            for name, value in cached.headers:
-                response.headers[name] = value
-            return response
-        search_module.pages.discard(key)
+    """The page. With the page cache on, :class:`~warta.site.cache.PageCacheMiddleware`
+    serves a kept page before the rest of the middleware runs (:func:`cached_response`)
+    and keeps this one once the whole stack has answered (:func:`keep`); the ids of the
+    stories shown travel on the response for that."""
     response, shown = _render(request)
-    if shown is not None and response.status_code == 200:
-        headers = tuple(response.headers.items())
-        search_module.pages.put(key, version, CachedPage(response.content, headers, shown))
+    response.warta_search_ids = shown
     return response
+
+
+def cached_response(request: HttpRequest) -> tuple[HttpResponse | None, str, str | None]:
+    """The kept page for ``request`` (or None), its key and the site's content version,
+    read *before* any render (a change meanwhile leaves what is kept stale). A kept page
+    is served only while every story it shows is still visible: one primary-key query
+    (:func:`~warta.site.search.visible_count`), so a story killed by a bulk ``update()``
+    leaves the results at once."""
+    version = content_version()
+    key = _page_key(request)
+    if version is None:
+        return None, key, None
+    cached = search_module.pages.get(key, version)
+    if cached is None:
+        return None, key, version
+    ids = cached.post_ids
+    if search_module.visible_count(ids, timezone.now()) != len(ids):
+        search_module.pages.discard(key)
+        return None, key, version
+    response = HttpResponse(cached.body)
+    for name, value in cached.headers:
+        response.headers[name] = value
+    return response, key, version
+
+
+def keep(key: str, version: str, response: HttpResponse, headers: tuple[tuple[str, str], ...]
+         ) -> None:
+    """Keep a fresh page (its bytes and the ``headers`` the whole middleware stack gave
+    it) under ``key`` for ``version``; not a failed search, nor anything but a 200."""
+    shown = getattr(response, "warta_search_ids", None)
+    if shown is not None and response.status_code == 200:
+        search_module.pages.put(key, version, CachedPage(response.content, headers, shown))
 
 
 def _render(request: HttpRequest) -> tuple[HttpResponse, tuple[int, ...] | None]:
