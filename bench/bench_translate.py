@@ -25,6 +25,8 @@ the process's CPU time, all threads, which is what counts on a shared, loaded ma
   token budget), pass two reassembles every article from the outputs and an in-memory
   segment memory. Segmenting, protection, memory look-ups and reassembly are inside the
   timing.
+* for reference, CTranslate2 alone with (a)'s settings and batches and none of warta's
+  work: the most (a) could reach.
 * (b) one sentence at a time: ``ctranslate2.Translator.translate_batch([tokens])`` per
   sentence, int8, 1 worker using both cores.
 * (c) transformers: ``MarianMTModel.generate`` in float32 on ``torch`` with both cores,
@@ -212,6 +214,29 @@ def run_single(root: Path, sentences: list[str], beam: int, out_len: int) -> dic
             "src_tokens": sum(map(len, tokens)) / len(tokens)}
 
 
+def run_engine(root: Path, sentences: list[str], beam: int, out_len: int,
+               batch: int) -> dict[str, Any]:
+    """CTranslate2 alone with (a)'s settings and batching (int8, 2 × 1 threads, batches of
+    ``batch`` sentences in length order, submitted together) and no warta code: what (a)
+    would reach if its own work cost nothing."""
+    import ctranslate2
+
+    translator = ctranslate2.Translator(str(root / "ct2"), device="cpu", compute_type="int8",
+                                        inter_threads=2, intra_threads=1)
+    tokens = sorted(_source_tokens(root, sentences), key=len)
+    options = {"beam_size": beam, "max_decoding_length": out_len,
+               "min_decoding_length": out_len}
+    translator.translate_batch(tokens[:2], **options)  # warm-up
+    start, cpu = time.perf_counter(), time.process_time()
+    pending = [translator.translate_batch(tokens[i:i + batch], max_batch_size=batch,
+                                          asynchronous=True, **options)
+               for i in range(0, len(tokens), batch)]
+    produced = sum(len(r.result().hypotheses[0]) for chunk in pending for r in chunk)
+    return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
+            "sentences": len(tokens), "target_tokens": produced,
+            "src_tokens": sum(map(len, tokens)) / len(tokens)}
+
+
 def run_transformers(root: Path, sentences: list[str], beam: int, out_len: int,
                      batch: int) -> dict[str, Any]:
     import torch
@@ -282,6 +307,8 @@ def child(spec: dict[str, Any]) -> None:
     system, beam, out_len = spec["system"], spec["beam"], spec["out_len"]
     if system == "warta":
         result = run_warta(root, sentences, beam, out_len, spec["batch"], spec["tokens"])
+    elif system == "engine":
+        result = run_engine(root, sentences, beam, out_len, spec["batch"])
     elif system == "single":
         result = run_single(root, sentences, beam, out_len)
     elif system == "transformers":
@@ -342,6 +369,7 @@ def main() -> None:
             common = {"root": str(root), "beam": beam, "out_len": args.out_len}
             a = measure({**common, "system": "warta", "n": n_a, "batch": args.batch,
                          "tokens": args.batch_tokens})
+            engine = measure({**common, "system": "engine", "n": n_a, "batch": args.batch})
             b = measure({**common, "system": "single", "n": n_b, "of": n_a})
             tried = {size: measure({**common, "system": "transformers", "n": search,
                                     "of": n_a, "batch": size}) for size in sizes}
@@ -349,7 +377,7 @@ def main() -> None:
             c = (tried[best] if args.quick else
                  measure({**common, "system": "transformers", "n": n_c, "of": n_a,
                           "batch": best}))
-            rows.append((beam, a, b, c, best))
+            rows.append((beam, a, engine, b, c, best))
         article = measure({"root": str(root), "system": "article", "n": 0, "beam": 2,
                            "out_len": args.out_len})
     print(f"model: Marian transformer-base, {LAYERS}+{LAYERS} layers, d_model {D_MODEL}, "
@@ -364,10 +392,11 @@ def main() -> None:
     # shared machine the second is what the system itself costs
     print(f"{'beam':>4} {'system':<34}{'sentences':>10}{'src tok':>8}{'sent/s':>9}{'tok/s':>9}"
           f"{'tok/CPU-s':>10}{'peak MB':>9}{'a ÷ this':>10}{'(CPU)':>8}")
-    for beam, a, b, c, best in rows:
+    for beam, a, engine, b, c, best in rows:
         rate_a = a["target_tokens"] / a["seconds"]
         cpu_a = a["target_tokens"] / a["cpu_seconds"]
         for label, r in (("(a) warta, int8, 2×1 threads", a),
+                         ("    CTranslate2 alone, (a)'s batches", engine),
                          ("(b) CTranslate2, one at a time", b),
                          (f"(c) transformers fp32, batch {best}", c)):
             rate, cpu = r["target_tokens"] / r["seconds"], r["target_tokens"] / r["cpu_seconds"]
