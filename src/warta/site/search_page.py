@@ -28,7 +28,7 @@ from warta.newsroom.models import Post, Source
 from warta.site import search as search_module
 from warta.site.cache import content_version
 from warta.site.search import CachedPage, parse_query, search_guard, search_posts
-from warta.site.views import base_url, nav_categories
+from warta.site.views import _context, nav_categories
 
 logger = logging.getLogger(__name__)
 
@@ -109,18 +109,17 @@ def _render(request: HttpRequest) -> tuple[HttpResponse, tuple[int, ...] | None]
             # gets the page with a message, the operator the traceback
             logger.exception("search failed for %r", query.terms)
             failed = True
-    context = {
-        "base_url": base_url(),  # what views._context gives every page, the rest below
-        # the form's choices: from the result cache, on its terms (the navigation and the
-        # sources with stories change only with the site's content version)
-        "nav_categories": search_module.remembered(("#nav",), nav_categories),
-        "sources": search_module.remembered(("#sources",), search_sources),
-        "query": query,
-        "page": page,
-        "searched": page is not None,
-        "failed": failed,
-        "total": page.paginator.count if page is not None else 0,
-    }
+    # the navigation and the form's choices come from the result cache, on its terms (the
+    # categories and the sources with stories change only with the site's content version)
+    context = _context(
+        nav=search_module.remembered(("#nav",), nav_categories),
+        sources=search_module.remembered(("#sources",), search_sources),
+        query=query,
+        page=page,
+        searched=page is not None,
+        failed=failed,
+        total=page.paginator.count if page is not None else 0,
+    )
     response = render(request, "site/search.html", context)
     response.headers["X-Robots-Tag"] = "noindex"
     ids = tuple(hit.post.pk for hit in page.object_list) if page is not None else ()

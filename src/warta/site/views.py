@@ -234,8 +234,11 @@ def _page(request: HttpRequest, qs: QuerySet[Post]) -> Page[Post]:
     return page  # type: ignore[return-value]
 
 
-def _context(**extra: Any) -> dict[str, Any]:
-    return {"nav_categories": nav_categories(), "base_url": base_url(), **extra}
+def _context(*, nav: list[Category] | None = None, **extra: Any) -> dict[str, Any]:
+    """What every page's template gets, and ``extra``; ``nav``: the navigation's categories
+    when the caller has them already (looked up otherwise)."""
+    return {"nav_categories": nav_categories() if nav is None else nav,
+            "base_url": base_url(), **extra}
 
 
 def home(request: HttpRequest) -> HttpResponse:
