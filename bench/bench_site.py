@@ -12,7 +12,8 @@ What it does, in one run on one machine (so the ratios hold on a noisy, shared o
    served from the page cache.
 3. ``warta build`` of the whole site (timed; ``--build-workers`` processes, default one
    per core), then a second, incremental build after one story changed.
-4. ``warta serve`` (gunicorn: ``site.workers`` processes × ``site.threads`` threads) and
+4. ``warta serve`` with each of ``--servers`` (granian and gunicorn: ``site.workers``
+   processes × ``site.threads`` threads; waitress: one process) and
    nginx (Debian's, as an unprivileged process with a temporary config) serving the build
    output; wrk (Debian's ``wrk``) with ``--connections`` connections for ``--seconds`` per
    page: home, an article (1,000 different ones, round robin), a category page and search.
@@ -373,8 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--posts", type=int, default=10_000)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=64)
-    ap.add_argument("--workers", type=int, default=3, help="gunicorn workers")
-    ap.add_argument("--servers", default="gunicorn,waitress")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="granian/gunicorn worker processes (0: each server's default)")
+    ap.add_argument("--servers", default="granian,gunicorn,waitress")
     ap.add_argument(
         "--build-workers", type=int, help="warta build's processes (default: one per core)"
     )
@@ -433,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         for server in args.servers.split(","):
             proc, port = start_warta(data_dir, server, args.workers)
             try:
-                warm(port, args.posts, 1 if server == "waitress" else args.workers * 3)
+                processes = args.workers or (os.cpu_count() or 1) + 1
+                warm(port, args.posts, 1 if server == "waitress" else processes * 3)
                 for name, path in pages:
                     results[(server, name)] = wrk(
                         port, path, args.seconds, args.connections, work, args.posts
@@ -442,8 +445,8 @@ def main(argv: list[str] | None = None) -> int:
                 stop(proc)
 
         print(
-            f"\nwrk, {args.connections} connections, {args.seconds} s per page; gunicorn "
-            f"{args.workers} workers; pages warmed (served from the page cache)"
+            f"\nwrk, {args.connections} connections, {args.seconds} s per page; "
+            f"{args.workers or 'default'} workers; pages warmed (served from the page cache)"
         )
         print(
             f"{'server':<10} {'page':<9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "

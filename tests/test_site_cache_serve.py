@@ -1,9 +1,11 @@
-"""`warta serve` (gunicorn by default) and `warta build` as real processes: the page cache
-across worker processes, hashed static files with far-future caching, the export."""
+"""`warta serve` (granian by default, and gunicorn) and `warta build` as real processes: the
+page cache across worker processes, hashed static files with far-future caching, the export."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -14,16 +16,31 @@ from tests.support.cli import WartaEnv, free_port
 pytestmark = [pytest.mark.slow, pytest.mark.dbmatrix]
 
 
-def test_serve_caches_pages_and_static_files(warta: WartaEnv):
+BUMP_ELSEWHERE = """
+import django
+django.setup()
+from warta.site.cache import bump
+bump({"site"})
+"""
+
+
+@pytest.mark.parametrize("server", ["granian", "gunicorn"])
+def test_serve_caches_pages_and_static_files(warta: WartaEnv, server: str):
     warta.run("init")
     warta.env["WARTA_SITE_CACHE_SECONDS"] = "600"  # the suite turns it off (testenv.py)
-    warta.env["WARTA_SITE_SERVER"] = "gunicorn"  # site.workers = 0: cores + 1 processes
+    warta.env["WARTA_SITE_SERVER"] = server  # site.workers = 0: a process per core (or more)
     port = free_port()
     proc = warta.serve(port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            seen = {client.get("/").headers.get("X-Cache") for _ in range(8)}
+            seen = {client.get("/").headers.get("X-Cache") for _ in range(12)}
             assert "hit" in seen  # every worker renders once, then serves its copy
+
+            # a change made by another process reaches every worker's next answer, the
+            # fast lane's (fastlane.py) kept copies included
+            subprocess.run([sys.executable, "-c", BUMP_ELSEWHERE], env=warta.env, check=True,
+                           timeout=120)
+            assert client.get("/").headers.get("X-Cache") == "miss"
             home = client.get("/")
             assert home.status_code == 200
             assert "public" in home.headers["Cache-Control"]

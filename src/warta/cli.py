@@ -421,6 +421,25 @@ def _serve_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
     _App().run()
 
 
+def _serve_granian(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the site with granian (a Rust HTTP server running the WSGI application):
+    ``workers`` processes with ``threads`` Python threads each, until Ctrl-C or SIGTERM."""
+    from django.db import connections
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+
+    connections.close_all()  # each worker process opens its own
+    print(f"warta: serving on http://{host}:{port}/ with granian, {workers} workers x "
+          f"{threads} threads  (Ctrl-C to stop)", flush=True)
+    Granian("warta.wsgi:application", address=host, port=port, interface=Interfaces.WSGI,
+            workers=workers, blocking_threads=threads, http=HTTPModes.http1,
+            websockets=False, backlog=2048, respawn_failed_workers=True,
+            log_level="warning").serve()
+
+
+SERVERS = ("granian", "gunicorn", "waitress")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
     _migrate()
@@ -429,11 +448,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     server = args.server or settings.WARTA["site.server"]
     threads = int(settings.WARTA["site.threads"])
-    if server not in ("gunicorn", "waitress"):
-        raise CommandError(f"unknown server {server!r} (site.server: gunicorn or waitress)")
-    if server == "gunicorn" and sys.platform != "win32":
-        workers = args.workers or int(settings.WARTA["site.workers"]) or (os.cpu_count() or 1) + 1
-        _serve_gunicorn(args.host, args.port, workers, threads)
+    if server not in SERVERS:
+        raise CommandError(f"unknown server {server!r} (site.server: {', '.join(SERVERS)})")
+    workers = args.workers or int(settings.WARTA["site.workers"])
+    if server == "granian":
+        _serve_granian(args.host, args.port, workers or os.cpu_count() or 1, threads)
+    elif server == "gunicorn" and sys.platform != "win32":
+        _serve_gunicorn(args.host, args.port, workers or (os.cpu_count() or 1) + 1, threads)
     else:
         _serve(args.host, args.port, threads=threads * 2)
     return 0
@@ -884,10 +905,11 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--poll-every", type=float, default=30.0,
                             help="seconds between checks for due sources")
         else:
-            sp.add_argument("--server", choices=["gunicorn", "waitress"],
-                            help="default: site.server (waitress)")
-            sp.add_argument("--workers", type=int, help="gunicorn worker processes "
-                            "(default: site.workers, else CPU cores + 1)")
+            sp.add_argument("--server", choices=list(SERVERS),
+                            help="default: site.server (granian)")
+            sp.add_argument("--workers", type=int, help="worker processes of granian or "
+                            "gunicorn (default: site.workers, else one per CPU core; "
+                            "gunicorn: one more)")
 
     bu = add("build", cmd_build, "write the whole public site as static files (incremental)")
     bu.add_argument("out_dir", metavar="OUT_DIR")
