@@ -254,3 +254,21 @@ def test_a_deleted_version_folder_does_not_leave_a_reader_on_a_dead_token(tmp_pa
     shutil.rmtree(folder)
     _set_elsewhere(folder, "all", "v2")
     assert reader.current(["all"]) == {"all": "v2"}
+
+
+@pytest.mark.django_db
+def test_a_repeated_search_page_is_answered_by_the_fast_lane_while_its_stories_stand(
+        app: fastlane.FastLane, django_app: Counted):
+    first = make_post("Banjir di Jakarta")
+    second = make_post("Banjir bandang di Bogor")
+    url = "/cari/?q=banjir"
+    call(app, url)  # rendered and kept by the search page cache
+    kept = call(app, url)
+    assert kept[1]["X-Cache"] == "hit" and django_app.calls == 2
+    assert call(app, url) == kept and django_app.calls == 2
+    # killed without a signal, the safety net off: the visibility check sees it
+    Post.objects.filter(pk=first.pk).update(status=Post.Status.KILLED)
+    after = call(app, url)
+    assert django_app.calls == 3
+    assert second.get_absolute_url().encode() in after[2]
+    assert first.get_absolute_url().encode() not in after[2]

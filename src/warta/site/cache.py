@@ -79,7 +79,7 @@ from warta.core.errors import ConfigError
 log = logging.getLogger(__name__)
 
 PAGE_ALIAS = "site-pages"
-FAST_LANE_KEY = "warta.page_hit"  # environ key: the cached page a request was answered with
+FAST_LANE_KEY = "warta.page_hit"  # environ key: a FastMark, the cached page a request got
 VERSION_ALIAS = "site-versions"
 FINGERPRINT_KEY = "fingerprint"
 CACHEABLE_STATUS = (200, 410)
@@ -434,6 +434,11 @@ def content_version() -> str | None:
     return "|".join(versions[t] for t in _CONTENT_TAGS)
 
 
+def content_deps(version: str) -> dict[str, str]:
+    """The tag versions a :func:`content_version` token stands for."""
+    return dict(zip(_CONTENT_TAGS, version.split("|"), strict=True))
+
+
 # ------------------------------------------------------- dependencies noted in a render
 
 _noted: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
@@ -529,6 +534,20 @@ class Entry:
             response.headers[name] = value
         response.headers["Content-Length"] = str(len(self.body))
         return response
+
+
+@dataclass(frozen=True)
+class FastMark:
+    """What the fast lane (``fastlane.py``) needs to give a cached page again, left on
+    ``request.META`` by the middleware that served it: the versions the page depends on,
+    when it stops being served (epoch seconds), its bytes, the article slug to count for
+    "most read", and a last check to make before each answer (None: none)."""
+
+    deps: dict[str, str]
+    expires: float
+    body: bytes
+    view: str | None = None
+    verify: Callable[[], bool] | None = None
 
 
 def _page_key(request: HttpRequest) -> str:
@@ -628,6 +647,9 @@ class PageCacheMiddleware:
             else:
                 kept.headers["Content-Length"] = str(len(kept.content))
                 kept.headers["X-Cache"] = "hit"
+                mark = search_page.fast_mark(key, version)
+                if mark is not None:
+                    request.META[FAST_LANE_KEY] = mark
             kept.headers["Cache-Control"] = cache_control(policy.kind, 200)
             return kept
         response = self.get_response(request)
@@ -652,9 +674,10 @@ class PageCacheMiddleware:
                 _views.add(request.resolver_match_slug)
             response = entry.response(head)
             response.headers["X-Cache"] = "hit"
-            if not head:  # the fast lane (fastlane.py) may answer the next ones
-                request.META[FAST_LANE_KEY] = (entry, request.resolver_match_slug if viewed
-                                               else None)
+            if not head and entry.expires:  # the fast lane may answer the next ones
+                request.META[FAST_LANE_KEY] = FastMark(
+                    entry.deps, entry.expires, entry.body,
+                    request.resolver_match_slug if viewed else None)
             return _finish(response, entry, policy.kind)
 
         # versions first: a change during the render then makes this entry stale at once

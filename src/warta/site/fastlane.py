@@ -14,15 +14,18 @@ checks the page cache makes:
   made it;
 - the posts' fingerprint, at most every ``site.cache_check_seconds`` (the safety net for
   changes made without signals);
-- the page cache's own expiry (``site.cache_seconds``).
+- the page cache's own expiry (``site.cache_seconds``);
+- for a search page, that every story it shows is still visible (one primary-key query,
+  as the search page cache checks).
 
-Only what the full stack already answered from the page cache is kept (a plain ``GET``
-hit, 200 or 410), keyed by everything Django reads from such a request: path, query
-string, host and the scheme and forwarding headers. Anything else — another method,
-``HEAD``, a conditional request (``If-None-Match``/``If-Modified-Since``: the stack answers
-304), a page never seen, a response with a cookie or a ``Vary`` header — goes through
-Django as before, so its host validation, redirects and 304s stay Django's. An article
-served here still counts for "most read".
+Only what the full stack already answered from a cache is kept (a plain ``GET`` hit of the
+page cache, 200 or 410, or of the search page cache), keyed by everything Django reads
+from such a request: path, query string, host and the scheme and forwarding headers.
+Anything else — another method, ``HEAD``, a conditional request
+(``If-None-Match``/``If-Modified-Since``: the stack answers 304), a page never seen, a
+response with a cookie or a ``Vary`` header — goes through Django as before, so its host
+validation, redirects and 304s stay Django's. An article served here still counts for
+"most read".
 
 At most ``site.fast_lane_mb`` MiB of pages per process (oldest dropped first); ``0``
 turns the fast lane off.
@@ -68,6 +71,7 @@ class _Answer:
     headers: list[tuple[str, str]]
     body: bytes
     view: str | None  # the article slug to count for "most read", if any
+    verify: Callable[[], bool] | None = None  # one more check before each answer
 
 
 class _Store:
@@ -134,7 +138,9 @@ def _still_good(answer: _Answer) -> bool:
     if time.time() >= answer.expires or cache.page_cache_seconds() <= 0:
         return False
     cache.check_fingerprint()
-    return cache.versions_match(answer.deps)
+    if not cache.versions_match(answer.deps):
+        return False
+    return answer.verify is None or answer.verify()
 
 
 class FastLane:
@@ -176,15 +182,14 @@ class FastLane:
         result = self.app(environ, capture)
         from warta.site.cache import FAST_LANE_KEY
 
-        hit = environ.get(FAST_LANE_KEY)
-        if hit is None or not seen:
+        mark = environ.get(FAST_LANE_KEY)
+        if mark is None or not seen:
             return result
-        entry, view = hit
         status, headers = seen
         names = {name.lower() for name, _ in headers}
         budget = budget_bytes()
-        if budget <= 0 or "set-cookie" in names or "vary" in names or not entry.expires:
+        if budget <= 0 or "set-cookie" in names or "vary" in names:
             return result
-        _store.put(key, _Answer(dict(entry.deps), entry.expires, status, list(headers),
-                                entry.body, view), budget)
+        _store.put(key, _Answer(dict(mark.deps), mark.expires, status, list(headers),
+                                mark.body, mark.view, mark.verify), budget)
         return result

@@ -346,6 +346,16 @@ class PageCache:
             while self.bytes > self.max_bytes:
                 self._drop(next(iter(self._data)))
 
+    def peek(self, key: str, version: str) -> tuple[CachedPage, float] | None:
+        """The page kept under ``key`` for ``version`` and its seconds left, without
+        touching its place in the order."""
+        with self._lock:
+            hit = self._data.get(key)
+        if hit is None or hit[0] != version:
+            return None
+        left = hit[1] - monotonic()
+        return (hit[2], left) if left > 0 else None
+
     def discard(self, key: str) -> None:
         with self._lock:
             if key in self._data:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
@@ -26,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from warta.newsroom.models import Post, Source
 from warta.site import search as search_module
-from warta.site.cache import content_version
+from warta.site.cache import FastMark, content_deps, content_version
 from warta.site.search import CachedPage, parse_query, search_guard, search_posts
 from warta.site.views import _context, nav_categories
 
@@ -78,6 +79,23 @@ def cached_response(request: HttpRequest) -> tuple[HttpResponse | None, str, str
     for name, value in cached.headers:
         response.headers[name] = value
     return response, key, version
+
+
+def fast_mark(key: str, version: str) -> FastMark | None:
+    """What the fast lane needs to give the kept page ``key`` again (``version``: the
+    content version it was served for): the versions of the content tags, its expiry, and
+    the visibility check of its stories before each answer."""
+    found = search_module.pages.peek(key, version)
+    if found is None:
+        return None
+    page, seconds_left = found
+    ids = page.post_ids
+
+    def still_visible() -> bool:
+        return search_module.visible_count(ids, timezone.now()) == len(ids)
+
+    return FastMark(content_deps(version), time.time() + seconds_left, page.body,
+                    verify=still_visible)
 
 
 def keep(key: str, version: str, response: HttpResponse, headers: tuple[tuple[str, str], ...]
