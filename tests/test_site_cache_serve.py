@@ -73,3 +73,18 @@ def test_build_command_writes_the_site(warta: WartaEnv, tmp_path: Path):
     assert "0 files written" in second.stdout
     bad = warta.run("build", str(out / "index.html" / "x"), check=False)
     assert bad.returncode == 1 and "warta: error: cannot create" in bad.stderr
+
+
+def test_serve_on_a_taken_port_fails_with_a_readable_error(warta: WartaEnv):
+    import socket
+
+    warta.run("init")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = warta.run("serve", "--port", str(port), check=False, timeout=120)
+    assert result.returncode == 1
+    assert f"warta: error: cannot serve on 127.0.0.1:{port}: Address already in use" in (
+        result.stderr)
+    assert "backtrace" not in result.stderr.lower()

@@ -431,10 +431,14 @@ def _serve_granian(host: str, port: int, workers: int, threads: int) -> None:
     connections.close_all()  # each worker process opens its own
     print(f"warta: serving on http://{host}:{port}/ with granian, {workers} workers x "
           f"{threads} threads  (Ctrl-C to stop)", flush=True)
-    Granian("warta.wsgi:application", address=host, port=port, interface=Interfaces.WSGI,
-            workers=workers, blocking_threads=threads, http=HTTPModes.http1,
-            websockets=False, backlog=2048, respawn_failed_workers=True,
-            log_level="warning").serve()
+    server = Granian("warta.wsgi:application", address=host, port=port,
+                     interface=Interfaces.WSGI, workers=workers, blocking_threads=threads,
+                     http=HTTPModes.http1, websockets=False, backlog=2048,
+                     respawn_failed_workers=True, log_level="warning")
+    try:
+        server.serve()
+    except RuntimeError as e:  # e.g. the port is taken; its text carries a Rust backtrace
+        raise CommandError(f"cannot serve on {host}:{port}: {str(e).splitlines()[0]}") from None
 
 
 SERVERS = ("granian", "gunicorn", "waitress")
