@@ -165,11 +165,14 @@ class CandidatePool:
         # an outside target is one more document; a member is already counted
         n = size if member is not None else size + 1
         idf, norms = self._table(n)
-        dot = np.zeros(size)
-        shared = np.zeros(size, dtype=np.intp)
-        norm_fix = np.zeros(size)
         lone_idf = math.log((1 + n) / 2) + 1.0  # a term no candidate has
         target_norm2 = 0.0
+        # each term's postings and factors gathered, then summed per candidate with one
+        # bincount each (in term order per candidate, as a term-by-term loop would add)
+        id_parts: list[NDArray[np.intp]] = []
+        weight_parts: list[NDArray[np.float64]] = []
+        dot_factors: list[float] = []
+        fix_factors: list[float] = []
         for term, count in _term_counts(target).items():
             tf = 1.0 + math.log(count)
             postings = self._postings.get(term)
@@ -179,12 +182,26 @@ class CandidatePool:
             ids, weights = postings
             if member is None:  # the target adds one to the term's document frequency
                 idf_in = math.log((1 + n) / (2 + self._df[term])) + 1.0
-                norm_fix[ids] += weights * weights * (idf_in * idf_in - idf[term] * idf[term])
+                fix_factors.append(idf_in * idf_in - idf[term] * idf[term])
             else:
                 idf_in = idf[term]
             target_norm2 += (tf * idf_in) ** 2
-            dot[ids] += (tf * idf_in * idf_in) * weights  # a term's ids are distinct
-            shared[ids] += 1
+            id_parts.append(ids)
+            weight_parts.append(weights)
+            dot_factors.append(tf * idf_in * idf_in)
+        dot: NDArray[np.float64] = np.zeros(size)
+        norm_fix: NDArray[np.float64] = np.zeros(size)
+        shared: NDArray[np.intp] = np.zeros(size, dtype=np.intp)
+        if id_parts:
+            all_ids = np.concatenate(id_parts)
+            all_weights = np.concatenate(weight_parts)
+            lengths = [len(ids) for ids in id_parts]
+            # (with weights, bincount sums floats; numpy's stubs say integers)
+            dot = _float_bincount(all_ids, all_weights * np.repeat(dot_factors, lengths), size)
+            shared = np.bincount(all_ids, minlength=size)
+            if member is None:
+                fixes = all_weights * all_weights * np.repeat(fix_factors, lengths)
+                norm_fix = _float_bincount(all_ids, fixes, size)
         norm2 = norms + norm_fix
         valid = (shared > 0) & (norm2 > 0.0) & (target_norm2 > 0.0)
         if member is not None:
@@ -217,6 +234,11 @@ class CandidatePool:
             ):
                 best, best_score = cand, score
         return best
+
+
+def _float_bincount(ids: NDArray[np.intp], weights: NDArray[np.float64],
+                    size: int) -> NDArray[np.float64]:
+    return np.bincount(ids, weights, size).astype(np.float64, copy=False)
 
 
 def score_related(target: RelatedDoc, candidates: Iterable[RelatedDoc]) -> list[tuple[float, int]]:
