@@ -99,6 +99,10 @@ class DictMemory:
         self.hits += len(found)
         return found
 
+    def peek_many(self, keys: Sequence[str]) -> dict[str, str]:
+        """``get_many`` without counting hits."""
+        return {k: self.items[k].target_text for k in keys if k in self.items}
+
     def put_many(self, items: Iterable[MemoryItem]) -> None:
         for item in items:
             self.items.setdefault(item.key, item)

@@ -9,9 +9,8 @@ from django.db import IntegrityError, transaction
 
 from warta.core.document import Document
 from warta.core.errors import WartaError
-from warta.core.translate.base import Translator
-from warta.core.translate.document import translate_document_checked
-from warta.core.translate.memory import candidates_of, provenance_of
+from warta.core.translate.batch import translate_documents_checked
+from warta.core.translate.document import DocumentTranslation
 from warta.core.translate.quality import drop_block_flags, drop_flags, parse_codes
 from warta.newsroom import translation as tr
 from warta.newsroom.models import Entry, Translation
@@ -44,57 +43,9 @@ def _translate(entry: Entry, lease: datetime) -> str:
     return _advance(entry, lease, S.TRANSLATED)
 
 
-class _Recorder:
-    """Pass one of a shared batch: learns the engine inputs, translates nothing."""
-
-    def __init__(self, inner: Translator) -> None:
-        self.inner, self.seen = inner, dict[str, None]()
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    def candidates(self) -> list[tuple[str, str]]:
-        return candidates_of(self.inner)
-
-    def provenance(self, text: str) -> tuple[str, str]:
-        return provenance_of(self.inner, text)
-
-    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
-        self.seen.update(dict.fromkeys(texts))
-        return list(texts)
-
-
-class _Prepared(_Recorder):
-    """Pass two: answers from the shared batch; anything else (a retry) goes to the engine.
-    ``shared_used``/``own_calls`` say, per document (``reset`` between them), whether it
-    took outputs of the shared engine calls and how many calls of its own it made."""
-
-    def __init__(self, inner: Translator, done: dict[str, str]) -> None:
-        super().__init__(inner)
-        self.done = done
-        self.shared = set(done)
-        self.reset()
-
-    def reset(self) -> None:
-        self.shared_used, self.own_calls = False, 0
-
-    def translate_batch(self, texts: list[str], source: str, target: str) -> list[str]:
-        missing = list(dict.fromkeys(t for t in texts if t not in self.done))
-        if missing:
-            self.own_calls += 1
-            self.done.update(zip(missing, self.inner.translate_batch(missing, source, target),
-                                 strict=True))
-        self.shared_used |= any(t in self.shared for t in texts)
-        return [self.done[t] for t in texts]
-
-
 class _PeekMemory(tr.DatabaseSegmentMemory):
-    """The shared memory, read without counting hits and never written (pass one)."""
+    """The shared memory, read without counting hits and never written (pass one, and the
+    renders of a batch that may be thrown away)."""
 
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
         from warta.newsroom.models import TranslationMemory
@@ -111,40 +62,32 @@ class _PeekMemory(tr.DatabaseSegmentMemory):
 
 def _translate_documents(docs: list[Document], source: str, target: str,
                          labels: Sequence[str] = ()) -> list[tr.TranslationResult]:
-    """Translate ``docs`` with one engine pass over their distinct segments (those the
-    segment memory lacks), then render each document from it. Raises what the engine
-    raises (``ModelNotInstalledError``, ``TranslateError``). What each document cost is
-    added to ``translation.STATS`` under its label (its source's name): an engine call is
-    counted for every source whose segments it carried."""
+    """Translate ``docs`` with shared engine calls (``core.translate.batch``): one for their
+    distinct segments the segment memory lacks, one for all their retries; then each document
+    is rendered from the outputs. Raises what the engine raises (``ModelNotInstalledError``,
+    ``TranslateError``); the documents before the failure have then been counted and
+    remembered, as one-at-a-time translation leaves them. What each document cost is added
+    to ``translation.STATS`` under its label (its source's name), once per document: an
+    engine call is counted for every document whose segments it carried."""
     translator = tr.configured_translator(source, target)
-    glossary = tr.configured_glossary(source, target)
-    localise = bool(_cfg("translate.localise_numbers"))
-    recorder = _Recorder(translator)
-    for doc in docs:
-        translate_document_checked(doc, recorder, source, target, glossary=glossary,
-                                   memory=_PeekMemory(), localise=localise)
-    todo = list(recorder.seen)
-    # one call: the engine batches by its own token budget (CTranslate2's max_batch_size)
-    done = dict(zip(todo, translator.translate_batch(todo, source, target) if todo else [],
-                    strict=True))
-    shared_calls = 1 if todo else 0
-    prepared = _Prepared(translator, done)
-    results = []
-    for i, doc in enumerate(docs):
-        prepared.reset()
-        checked = translate_document_checked(doc, prepared, source, target, glossary=glossary,
-                                             memory=tr.DatabaseSegmentMemory(),
-                                             localise=localise)
+    results: list[tr.TranslationResult] = []
+
+    def finished(i: int, checked: DocumentTranslation) -> None:
         counts = tr.counts_of(checked)
-        counts.engine_calls = (shared_calls if prepared.shared_used else 0) + prepared.own_calls
         label = labels[i] if i < len(labels) else ""
         tr.STATS.record(label, counts)
-        log.info("translated %s (%s): %s", doc.url, label or "-", counts.describe())
+        log.info("translated %s (%s): %s", docs[i].url, label or "-", counts.describe())
         results.append(tr.TranslationResult(
             checked.doc, engine=translator.name[:50], model_id=translator.model_id[:200],
             status="done", flags=checked.flag_dicts(), checked=checked))
-    log.info("translated %d documents (%s→%s) with %d segments in one engine pass",
-             len(docs), source, target, len(todo))
+
+    translate_documents_checked(docs, translator, source, target,
+                                glossary=tr.configured_glossary(source, target),
+                                memory=tr.DatabaseSegmentMemory(), peek=_PeekMemory().get_many,
+                                localise=bool(_cfg("translate.localise_numbers")),
+                                finished=finished)
+    log.info("translated %d documents (%s→%s) in shared engine calls", len(docs), source,
+             target)
     return results
 
 
