@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.tinymodel import TinyModel
 from warta.core.document import Block, Document
+from warta.core.errors import TranslateError
 from warta.core.translate.ct2 import CTranslate2Translator
 from warta.core.translate.document import translate_document_checked
 from warta.core.translate.quality import INFO, blocks_publishing
@@ -117,3 +118,32 @@ def test_right_to_left_text_is_kept_whole_and_flagged(engine: Recording) -> None
     assert {("foreign_script", "block 1"), ("rtl_text", "block 2")} <= _flags(result)
     # an untranslated quotation: an editor decides
     assert blocks_publishing(result.flag_dicts(), ignore=IGNORE)
+
+
+def test_an_output_cut_by_max_decoding_length_is_an_error_not_a_short_text(
+        tiny: TinyModel) -> None:
+    words = [f"school{i}" for i in range(12)]
+    sentence = "The city council listed " + ", ".join(words) + " on Tuesday."
+    whole = CTranslate2Translator(tiny.package_dir)
+    assert whole.translate_batch([sentence], "en", "id") == [tiny.reference_translate(sentence)]
+    short = CTranslate2Translator(tiny.package_dir, max_decoding_length=24)
+    with pytest.raises(TranslateError, match="max_decoding_length"):
+        short.translate_batch([LEAD, sentence], "en", "id")
+    # what fits still comes back whole
+    assert short.translate_batch(["On Tuesday."], "en", "id") == [
+        tiny.reference_translate("On Tuesday.")]
+
+
+def test_a_sentence_longer_than_the_decoder_allows_is_halved_until_it_fits(
+        tiny: TinyModel) -> None:
+    words = [f"school{i}" for i in range(20)]
+    sentence = "The city council listed " + ", ".join(words) + " on Tuesday."
+    assert len(sentence) > 200  # long enough to be halved (document.MIN_RETRY_CHARS)
+    engine = Recording(tiny)
+    engine.inner = CTranslate2Translator(tiny.package_dir, max_decoding_length=100)
+    doc = Document(url="u", title="", blocks=[Block("p", sentence)])
+    result = translate_document_checked(doc, engine, "en", "id")
+    out = result.doc.blocks[0].text
+    assert sentence in engine.sent and len(engine.sent) > 2  # failed whole, then halves
+    assert all(w in out for w in words), [w for w in words if w not in out][:5]
+    assert out.endswith(tiny.reference_translate("on Tuesday."))

@@ -112,6 +112,9 @@ def resolve_compute_type(compute_type: str, device: str) -> str:
     return compute_type
 
 
+_END = "</s>"
+
+
 class CTranslate2Translator:
     """A loaded model. Thread-safe: CTranslate2 queues concurrent ``translate_batch`` calls
     (``inter_threads`` of them run in parallel); loading is the expensive part, so share
@@ -210,10 +213,30 @@ class CTranslate2Translator:
         todo.sort(key=lambda i: len(tokens[i]))
         chunks = self._batches([len(tokens[i]) for i in todo])
         pending = [self._submit([tokens[i] for i in todo[a:b]]) for a, b in chunks]
+        cut: list[int] = []
         for (a, b), results in zip(chunks, pending, strict=True):
             for i, hyp in zip(todo[a:b], self._collect(results), strict=True):
+                if hyp[-1:] == [_END]:
+                    hyp = hyp[:-1]
+                elif self._truncated(len(tokens[i]), len(hyp)):
+                    cut.append(i)
                 out[i] = self._detokenize(hyp)
+        if cut:
+            raise TranslateError(
+                f"{self.model_id}: the translation of {len(cut)} segment(s) of up to "
+                f"{max(len(tokens[i]) for i in cut)} tokens stopped at max_decoding_length "
+                f"({self.max_decoding_length}) before its end; a shorter segment is needed")
         return out
+
+    def _truncated(self, source_tokens: int, output_tokens: int) -> bool:
+        """Whether an output that did not end was cut by ``max_decoding_length`` from a
+        source long enough to need that many tokens (at least half as many). A short
+        source running to the limit is a repetition loop, not a cut: it comes back, for
+        the quality checks to flag. A fixed output length (``min_decoding_length`` equal
+        to the maximum, as benchmarks set) never ends on its own and is not a cut."""
+        limit = self.max_decoding_length
+        return (output_tokens >= limit and self.min_decoding_length < limit
+                and 2 * source_tokens >= limit)
 
     def _batches(self, lengths: list[int]) -> list[tuple[int, int]]:
         """``(start, end)`` of each batch over inputs sorted by ``lengths`` (ascending)."""
@@ -241,6 +264,7 @@ class CTranslate2Translator:
                 max_decoding_length=self.max_decoding_length,
                 min_decoding_length=self.min_decoding_length,
                 replace_unknowns=True,
+                return_end_token=True,  # an output without it was cut (``_truncated``)
                 asynchronous=True,
             ))
         except (RuntimeError, ValueError) as e:
@@ -253,5 +277,5 @@ class CTranslate2Translator:
             raise TranslateError(f"{self.model_id}: translation failed: {e}") from e
 
     def _run(self, batch: list[list[str]]) -> list[list[str]]:
-        """One batch, synchronously (tests and benchmarks)."""
-        return self._collect(self._submit(batch))
+        """One batch, synchronously (tests and benchmarks); the end tokens taken off."""
+        return [h[:-1] if h[-1:] == [_END] else h for h in self._collect(self._submit(batch))]
