@@ -1,7 +1,7 @@
 """Ingest speed: a full poll round over 1,000 feeds through the real ``poll_source`` path.
 
     .venv/bin/python bench/bench_ingest.py [--feeds 1000] [--items 20] [--workers 1,0]
-                                           [--skip-real]
+                                           [--deep 20000] [--skip-real]
 
 A local HTTP server (a separate process, so its CPU is not counted) serves N feeds. Round
 (b): every feed returns ``--items`` new real-shaped items (title, link, guid, pubDate,
@@ -16,7 +16,9 @@ default "1,0": both, each from nothing stored); the table says which ran. CPU is
 process's plus the download processes' (not the server's).
 
 Baseline in the same run: plain ``feedparser.parse`` on the same bytes (parsing only, no
-fetch, no database). Then the 200 real feeds of
+fetch, no database). Then (``--deep N``, default 20,000; 0 skips it) 100 documents of 20 new
+items stored into one source already holding N entries: the dedup look-ups against a long
+history. Then the 200 real feeds of
 ../shared/corpus/feeds/fastfeedparser-bench through ``parse_feed`` vs ``feedparser.parse``.
 Prints tables; no assertions. Goals (issue 5): (a) under 10 s; (b) at least 10x faster than
 feedparser alone on the same bytes.
@@ -279,6 +281,39 @@ def poll_round(feeds: int, items: int, settings_to_run: list[int]) -> None:
         )
 
 
+def deep_source(stored: int, polls: int = 100, items: int = 20) -> None:
+    """Storing into a source that already holds ``stored`` entries (months of a busy
+    feed): ``polls`` documents of ``items`` new items each through ``store_entries`` and
+    the commit (parsed beforehand: no fetch, no parse), CPU ms per document. The look-ups
+    that recognise known items must not read the source's whole history."""
+    from django.db import transaction
+
+    from warta.core.feeds import parse_feed
+    from warta.newsroom.models import Source
+    from warta.newsroom.stages.sources import store_entries
+
+    source = Source.objects.create(name="Deep", url=f"{SITE}/deep.xml")
+    # feed numbers far from poll_round's (guids and URLs are per feed number)
+    for n in range(stored // items):
+        with transaction.atomic():
+            store_entries(
+                source, parse_feed(feed_body(10_000 + n, items, SITE), source.url).entries
+            )
+    docs = [
+        parse_feed(feed_body(20_000 + n, items, SITE), source.url).entries for n in range(polls)
+    ]
+
+    def store_all() -> None:
+        for entries in docs:
+            with transaction.atomic():
+                store_entries(source, entries)
+
+    wall, cpu, _ = _timed(store_all)
+    print(f"\n## storing into a source holding {stored} entries ({polls} x {items} new items)")
+    print(f"{'what':<32} {'wall s':>8} {'CPU s':>7} {'CPU ms/doc':>11}")
+    print(f"{'store_entries + commit':<32} {wall:>8.2f} {cpu:>7.2f} {cpu / polls * 1000:>11.2f}")
+
+
 def real_feeds() -> None:
     files = sorted(p for p in REAL.iterdir() if p.is_file())
     docs = [p.read_bytes() for p in files]
@@ -306,6 +341,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="fetch.workers settings to run the rounds with, comma-separated "
                     "(1: one poll after another; 0: one download process per core)")
     ap.add_argument("--skip-real", action="store_true", help="skip the 200 real feeds")
+    ap.add_argument(
+        "--deep",
+        type=int,
+        default=20_000,
+        metavar="N",
+        help="also store 100 documents into one source already holding N entries (0: skip)",
+    )
     args = ap.parse_args(argv)
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
@@ -314,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="warta-bench-ingest-") as tmp:
         _setup_django(Path(tmp))
         poll_round(args.feeds, args.items, [int(w) for w in args.workers.split(",")])
+        if args.deep:
+            deep_source(args.deep)
     if not args.skip_real:
         if REAL.is_dir():
             real_feeds()

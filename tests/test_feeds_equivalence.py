@@ -34,6 +34,7 @@ from typing import Any
 
 import pytest
 
+from warta.core import feeds
 from warta.core.errors import FeedParseError
 from warta.core.feeds import FeedparserBackend, parse_feed
 from warta.core.feeds_fast import FastFirstBackend
@@ -141,6 +142,62 @@ def test_fast_path_output_is_sanitised() -> None:
         '<img src="https://feeds.example/i.png"></p>'
     )
     assert entry.content == "<b>body</b>"
+
+
+def _feed_with_body_as_description(n: int, body: str) -> bytes:
+    items = "".join(
+        f"<item><title>t{i}</title><link>https://ok.example/{i}</link><guid>g{i}</guid>"
+        f"<description><![CDATA[{body}{i}]]></description>"
+        f"<content:encoded><![CDATA[{body}{i}]]></content:encoded></item>"
+        for i in range(n)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>'
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def test_a_body_repeated_as_the_summary_is_sanitised_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An item whose description repeats its content:encoded costs one nh3 pass, and both
+    fields hold the same sanitised HTML."""
+    calls: list[str] = []
+
+    class Counting:
+        def __init__(self, cleaner: Any) -> None:
+            self.cleaner = cleaner
+
+        def clean(self, html: str) -> str:
+            calls.append(html)
+            return str(self.cleaner.clean(html))
+
+    body = '<p onclick="x()">Hi <a href="/a" title="t">a</a><script>y()</script></p>'
+    monkeypatch.setattr(feeds, "_CLEANER", Counting(feeds._CLEANER))
+    backend = FastFirstBackend()
+    parsed = parse_feed(
+        _feed_with_body_as_description(2, body), "https://feeds.example/f.xml", backend=backend
+    )
+    assert backend.last_path == "fast"
+    expected = [
+        f'<p>Hi <a href="https://feeds.example/a" title="t" rel="noopener noreferrer">a</a></p>{i}'
+        for i in range(2)
+    ]
+    assert [e.summary for e in parsed.entries] == expected
+    assert [e.content for e in parsed.entries] == expected
+    assert calls == [body + "0", body + "1"]  # one per item, not one per field
+
+
+def test_relative_links_resolve_against_each_feed_url() -> None:
+    """The same relative link in two feeds resolves against each feed's own URL (resolved
+    links are cached by link and base, never by link alone)."""
+    body = '<p><a href="/topic/1">t</a><img src="img/2.jpg"></p>'
+    xml = _feed_with_body_as_description(1, body)
+    one = parse_feed(xml, "https://one.example/feeds/f.xml").entries[0]
+    two = parse_feed(xml, "https://two.example/rss/f.xml").entries[0]
+    assert 'href="https://one.example/topic/1"' in one.content
+    assert 'src="https://one.example/feeds/img/2.jpg"' in one.content
+    assert 'href="https://two.example/topic/1"' in two.content
+    assert 'src="https://two.example/rss/img/2.jpg"' in two.content
 
 
 @pytest.mark.parametrize(

@@ -197,3 +197,30 @@ def test_claim_takes_the_lease_once_and_loads_the_source(
     assert stored.last_error == "boom" and stored.next_poll == later
     _sql._update_source(loaded, lease, {"error_count": 5})  # the lease is gone: no-op
     assert Source.objects.get(pk=source.pk).error_count == 2
+
+
+def test_identity_lookups_go_through_the_index_of_their_column() -> None:
+    """The poll's look-ups by guid and by normalised URL use the (source, guid) index as a
+    whole and the url_key index, not just the source prefix (which reads every entry the
+    source ever brought, once per poll). SQLite only: its planner has no statistics to go
+    by; PostgreSQL plans from its own."""
+    if connection.vendor != "sqlite":
+        pytest.skip("query plans checked on SQLite")
+    source = Source.objects.create(name="Wire", url="https://wire.example/feed")
+    statements: list[tuple[str, list[object]]] = []
+
+    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append((sql, list(params or [])))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        _sql._stored(source.pk, "guid", {"g1", "g2"})
+        _sql._stored(source.pk, "url_key", {"k1", "k2"})
+    plans = []
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plans.append(" ".join(str(row[-1]) for row in cursor.fetchall()))
+    guid_plan, key_plan = plans
+    assert "source_id=? AND guid=?" in guid_plan
+    assert "url_key" in key_plan and "source_id=?" not in key_plan

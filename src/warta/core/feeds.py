@@ -266,14 +266,27 @@ def _resolved_attribute(m: re.Match[str], base: str) -> str:
     """The tag up to and with its ` href="..."` made absolute, or without the attribute
     when it is not an http(s) URL with a host."""
     raw = m.group(3)
+    value = _resolved_value(raw, base)
+    if value is None:
+        return m.group(1)
+    if value is raw:
+        return m.group(0)
+    return f'{m.group(1)} {m.group(2)}="{value}"'
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved_value(raw: str, base: str) -> str | None:
+    """An href/src value as nh3 wrote it (escaped), made absolute against ``base`` and
+    escaped again; ``raw`` itself when it is absolute already, None when it is not an
+    http(s) URL with a host. Cached: a feed's items repeat their links (section pages,
+    tags, the site's logo), and one feed's items share a base."""
     if raw.startswith(("https://", "http://")) and "&" not in raw:
         # already absolute: only the host check (urljoin is the slow part)
-        return m.group(0) if urlsplit(raw).netloc else m.group(1)
+        return raw if urlsplit(raw).netloc else None
     url = safe_url(html.unescape(raw) if "&" in raw else raw, base)
     if not url:
-        return m.group(1)
-    escaped = url.replace("&", "&amp;").replace('"', "&quot;").replace("\xa0", "&nbsp;")
-    return f'{m.group(1)} {m.group(2)}="{escaped}"'
+        return None
+    return url.replace("&", "&amp;").replace('"', "&quot;").replace("\xa0", "&nbsp;")
 
 
 _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")

@@ -159,9 +159,13 @@ def _detail_base(detail: Any) -> str:
     return (detail.base if detail is not None else None) or ""
 
 
+_CLOSING_TAG = re.compile(r"</(\w+)>")
+_ENTITY = re.compile(r"&#?\w+;")
+
+
 def _looks_like_html(value: str) -> bool:
     """feedparser's rule for RSS text: HTML only with a closing tag or an entity."""
-    return bool(re.search(r"</(\w+)>", value) or re.search(r"&#?\w+;", value))
+    return bool(_CLOSING_TAG.search(value) or _ENTITY.search(value))
 
 
 def _title_is_html(detail: Any, is_rss: bool) -> bool:
@@ -181,36 +185,45 @@ def _entry(
     is_rss: bool,
     has_pubdate: bool,
 ) -> FeedEntry:
+    # every attribute read builds a new Python object from the Rust entry: read each once
+    title_detail, summary_detail = e.title_detail, e.summary_detail
     # RSS: links resolve against the feed's own URL, as on the feedparser path (feedparser-rs
     # would use the channel <link>); feeds with xml:base take the feedparser path
-    base = feed_url if is_rss else urljoin(feed_url, _detail_base(e.title_detail))
-    title = plain_text(e.title, is_html=_title_is_html(e.title_detail, is_rss))
+    base = feed_url if is_rss else urljoin(feed_url, _detail_base(title_detail))
+    title = plain_text(e.title, is_html=_title_is_html(title_detail, is_rss))
     # feedparser-rs repeats an RSS item's pubDate as `updated`, feedparser does not; and it
     # reads dc:date as the publication date where feedparser reads it as `updated`
     published_raw_rs = e.published
-    updated_raw = e.updated if not (is_rss and e.updated == e.published) else None
-    if is_rss and not has_pubdate and e.dc_date_parsed and e.dc_date_parsed == e.published_parsed:
-        published_raw_rs, updated_raw = None, e.dc_date
+    updated_raw = e.updated
+    if is_rss and updated_raw == published_raw_rs:
+        updated_raw = None
+    published_parsed = e.published_parsed
+    if is_rss and not has_pubdate:
+        dc_date_parsed = e.dc_date_parsed
+        if dc_date_parsed and dc_date_parsed == published_parsed:
+            published_raw_rs, updated_raw = None, e.dc_date
     published_raw = published_raw_rs or updated_raw or ""
     contents = list(e.content or [])
-    summary_detail = e.summary_detail or (contents[0] if contents else None)
-    published = (
-        (to_utc(e.published_parsed) or to_utc(published_raw_rs)) if published_raw_rs else None
-    )
+    language = _entry_language(title_detail, summary_detail)
+    summary_detail = summary_detail or (contents[0] if contents else None)
+    summary = _html(e.summary, summary_detail, base)
+    content = _content(contents, base, use_base=not is_rss)
+    published = (to_utc(published_parsed) or to_utc(published_raw_rs)) if published_raw_rs else None
     updated = (to_utc(e.updated_parsed) or to_utc(updated_raw)) if updated_raw else None
+    link = e.link
     return FeedEntry(
-        guid=make_guid(e.id, e.link, title, published_raw),
-        url=safe_url(e.link, base),
+        guid=make_guid(e.id, link, title, published_raw),
+        url=safe_url(link, base),
         title=title,
-        summary=_html(e.summary, summary_detail, base),
-        content=_content(contents, base, use_base=not is_rss),
+        summary=summary,
+        content=content,
         published=published,
         updated=updated,
         authors=_unique(_author_name(a.name) for a in e.authors or [])
         or _unique([_author_name(plain_text(e.author))]),
         images=_images(e, base, captions),
         categories=_unique(plain_text(t.label or t.term, is_html=False) for t in e.tags or []),
-        language=_entry_language(e) or feed_language,
+        language=language or feed_language,
     )
 
 
@@ -225,8 +238,8 @@ def _author_name(value: str | None) -> str:
     return _EMAIL.sub("", name).strip(" ()<>") or name
 
 
-def _entry_language(e: Any) -> str | None:
-    for detail in (e.title_detail, e.summary_detail):
+def _entry_language(title_detail: Any, summary_detail: Any) -> str | None:
+    for detail in (title_detail, summary_detail):
         lang = detail.language if detail is not None else None
         if lang:
             return str(lang).strip().lower()
@@ -253,11 +266,23 @@ _ATTR = re.compile(r'\s([a-z-]+="[^"]*")')
 def _sanitize(fragment: str, base: str) -> str:
     """``sanitize_html`` with attributes in alphabetical order, as they come out of the
     feedparser path (feedparser's own sanitiser sorts them), so stored HTML does not depend
-    on the parser that read it."""
+    on the parser that read it.
+
+    The last result is kept: an entry whose summary and body are the same HTML (a feed
+    repeating ``content:encoded`` as ``description``, Atom ``summary`` as ``content``) is
+    sanitised once. A pure function of its arguments, so a stale entry cannot be wrong."""
+    global _last_sanitized
+    last = _last_sanitized
+    if last[1] == base and last[0] == fragment:
+        return last[2]
     cleaned = sanitize_html(fragment, base)
-    if "=" not in cleaned:
-        return cleaned
-    return _MULTI_ATTR_TAG.sub(_sorted_attributes, cleaned)
+    if "=" in cleaned:
+        cleaned = _MULTI_ATTR_TAG.sub(_sorted_attributes, cleaned)
+    _last_sanitized = (fragment, base, cleaned)
+    return cleaned
+
+
+_last_sanitized: tuple[str, str, str] = ("", "", "")  # (fragment, base, result)
 
 
 def _sorted_attributes(m: re.Match[str]) -> str:

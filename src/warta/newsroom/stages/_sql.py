@@ -27,6 +27,9 @@ _ID_FIELDS = frozenset({"id", "source_id", "guid", "url_key", "content_hash", "s
                         "version"})
 
 
+_OWN_INDEX = frozenset({"url_key"})  # identity columns with an index of their own
+
+
 def _chunks(values: set[str]) -> list[list[str]]:
     ordered = sorted(values)
     return [ordered[i:i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
@@ -121,11 +124,16 @@ def _stored(source_id: int, column: str, values: set[str]) -> list[Entry]:
     if not values:
         return []
     table, names, select = _id_select(connection.vendor)
+    # a column with an index of its own is looked up through it: "+source_id" keeps
+    # SQLite's planner (no statistics) from choosing the (source, guid) index's prefix,
+    # which would read every entry the source ever brought (guid and content_hash go
+    # through that index: for guid it is the whole key)
+    source = "+source_id" if column in _OWN_INDEX else "source_id"
     found: list[Entry] = []
     with connection.cursor() as cursor:
         for chunk in _chunks(values):
             marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(f"SELECT {select} FROM {table} WHERE source_id = %s AND "
+            cursor.execute(f"SELECT {select} FROM {table} WHERE {source} = %s AND "
                            f"{connection.ops.quote_name(column)} IN ({marks}) ORDER BY id",
                            [source_id, *chunk])
             found += [Entry.from_db(connection.alias, names, row) for row in cursor.fetchall()]
@@ -167,6 +175,7 @@ Prepare = Callable[[object], object]
 _AS_IS = (models.CharField, models.TextField, models.IntegerField, models.ForeignKey)
 
 
+@functools.lru_cache(maxsize=16)  # per connection object (one per thread), as above
 def _column_preparers(conn: BaseDatabaseWrapper) -> list[tuple[models.Field[object, object],
                                                               Prepare | None]]:
     """Every Entry column but the id, with how its value is made ready for ``conn``:
@@ -227,11 +236,18 @@ def _insert_entries(rows: list[dict[str, object]]) -> None:
     fields = [f for f, _prep in columns]
     width = len(fields)
     batch = max(1, conn.ops.bulk_batch_size(fields, rows))
-    qn = conn.ops.quote_name
-    head = (f"INSERT INTO {qn(Entry._meta.db_table)} "
-            f"({', '.join(qn(f.column) for f in fields)}) ")
     with conn.cursor() as cursor:
         for start in range(0, len(rows), batch):
             n = min(batch, len(rows) - start)
-            values = conn.ops.bulk_insert_sql(fields, [["%s"] * width] * n)
-            cursor.execute(head + values, params[start * width:(start + n) * width])
+            cursor.execute(_insert_sql(conn, n), params[start * width:(start + n) * width])
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(conn: BaseDatabaseWrapper, n: int) -> str:
+    """The INSERT of ``n`` rows of every Entry column but the id (a poll round repeats a
+    few sizes: a feed's usual number of items)."""
+    fields = _entry_columns()
+    qn = conn.ops.quote_name
+    values: str = conn.ops.bulk_insert_sql(fields, [["%s"] * len(fields)] * n)
+    return (f"INSERT INTO {qn(Entry._meta.db_table)} "
+            f"({', '.join(qn(f.column) for f in fields)}) {values}")
