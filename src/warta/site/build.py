@@ -324,7 +324,7 @@ class _Renderer:
         if not ids:
             return
         posts = (
-            Post.objects.select_related(*views.ARTICLE_RELATED)
+            views.article_posts()
             .filter(status=Post.Status.PUBLISHED)
             .prefetch_related("corrections", "tags")
             .in_bulk(ids)
@@ -354,11 +354,7 @@ class _Renderer:
         if post_id in self._posts:
             post = self._posts.pop(post_id)
         else:
-            post = (
-                Post.objects.select_related(*views.ARTICLE_RELATED)
-                .filter(pk=post_id, status=Post.Status.PUBLISHED)
-                .first()
-            )
+            post = views.article_posts().filter(pk=post_id, status=Post.Status.PUBLISHED).first()
         if post is None:
             return 404, b""
         return self._content(render(request, "site/article.html", views.article_context(post)))

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from warta.newsroom.models import Entry, Post
 from warta.site.render import clean_text, safe_url
+from warta.site.urlmemo import category_url, reverse
 
 WORDS_PER_MINUTE = 200
 ALSO_REPORTED_LIMIT = 10
@@ -60,7 +60,7 @@ def breadcrumbs(post: Post, title: str) -> list[Link]:
     """Home › section › the story (the last has no link: it is the page itself)."""
     crumbs = [Link(_("Home"), reverse("home"))]
     if post.category:
-        crumbs.append(Link(post.category.name, post.category.get_absolute_url()))
+        crumbs.append(Link(post.category.name, category_url(post.category)))
     crumbs.append(Link(clean_text(title), ""))
     return crumbs
 

@@ -25,7 +25,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import Context
 from django.template.loader import get_template
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -45,6 +44,7 @@ from warta.site.render import (
     render_blocks,
     safe_url,
 )
+from warta.site.urlmemo import category_url, post_url, reverse
 
 RELATED_CANDIDATES = 200
 RELATED_CACHE_SECONDS = 600
@@ -119,7 +119,7 @@ def make_card(post: Post) -> Card:
     card = Card(
         post=post,
         title=clean_text(tr.title),
-        url=post.get_absolute_url(),
+        url=post_url(post),
         excerpt=clean_text(paragraphs[0]) if paragraphs else "",
         image=image,
         untranslated=tr.status == Translation.Status.UNTRANSLATED,
@@ -163,7 +163,7 @@ def group_by_category(cards: list[Card]) -> list[Section]:
         key = cat.pk if cat else None
         if key not in sections:
             sections[key] = (
-                Section(cat.name, cat.get_absolute_url()) if cat else Section(_("Other news"), "")
+                Section(cat.name, category_url(cat)) if cat else Section(_("Other news"), "")
             )
         sections[key].cards.append(card)
     ordered = [s for k, s in sections.items() if k is not None]
@@ -195,14 +195,16 @@ _NAV = "#nav"  # not a path: the navigation's categories
 _POOL = "#related"  # nor this: the "Baca juga" candidates' key
 _CARDS = "#cards"  # post id -> its Card
 _CARD_HTML = "#card-html"  # (post id, lead) -> the card's HTML
+_POSTS = "#posts"  # post id -> the Post a list shows (with translation and category)
 
 
 @contextmanager
 def remember_lists() -> Iterator[None]:
     """Within this block every paginated list computes its ids once and serves all its
     pages from them, keyed by the list's path, the navigation is looked up once, and each
-    post's card is made and rendered once: for ``warta build``, which renders every page
-    of every list while nothing changes (a live site's lists change at any time)."""
+    post is read and its card made and rendered once: for ``warta build``, which renders
+    every page of every list while nothing changes (a live site's lists change at any
+    time)."""
     outer = _memo_var.get()
     token = _memo_var.set({} if outer is None else outer)
     try:
@@ -229,9 +231,25 @@ def _page(request: HttpRequest, qs: QuerySet[Post]) -> Page[Post]:
     except InvalidPage as e:
         raise Http404(_("Page not found")) from e
     wanted = list(page.object_list)
-    posts = Post.objects.select_related("translation", "category").in_bulk(wanted)
+    posts = _list_posts(wanted, memo)
     page.object_list = [posts[pk] for pk in wanted if pk in posts]
     return page  # type: ignore[return-value]
+
+
+def _list_posts(ids: list[int], memo: dict[str, Any] | None) -> dict[int, Post]:
+    """The posts ``ids`` with their translations and categories, by id. Within
+    :func:`remember_lists` each post is read once: a post is on several lists (home, its
+    section, source, author, three archives), and reading its translation's body again
+    for each was most of a list page's time in a build."""
+    query = Post.objects.select_related("translation", "category")
+    if memo is None:
+        found: dict[int, Post] = query.in_bulk(ids)
+        return found
+    known: dict[int, Post] = memo.setdefault(_POSTS, {})
+    missing = [pk for pk in ids if pk not in known]
+    if missing:
+        known.update(query.in_bulk(missing))
+    return {pk: known[pk] for pk in ids if pk in known}
 
 
 def _context(*, nav: list[Category] | None = None, **extra: Any) -> dict[str, Any]:
@@ -286,8 +304,7 @@ def find_related(post: Post) -> RelatedLink | None:
     process, which no signal announces: the set is read from one indexed query per
     render). The choice for ``post`` is cached until then too.
     """
-    visible = Post.objects.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
-    pool = _candidate_pool(visible)
+    pool = _candidate_pool()
     version = post.translation.version if post.translation_id else 0
     key = f"warta:related:{pool.key}:{post.pk}:{version}"
     cached = cache.get(key)
@@ -321,13 +338,15 @@ _pool: _RecentPool | None = None
 _pool_lock = threading.Lock()
 
 
-def _candidate_pool(visible: QuerySet[Post]) -> _RecentPool:
+def _candidate_pool() -> _RecentPool:
     """The process's candidate pool, rebuilt when the most recent visible posts (ids,
     revisions, translation versions) or this process's generation changed. Within
-    :func:`remember_lists` (a build: nothing changes) that is checked once."""
+    :func:`remember_lists` (a build: nothing changes) that is checked once (not even the
+    query is built again)."""
     memo = _memo_var.get()
     if memo is not None and _pool is not None and memo.get(_POOL) == [_pool.key]:
         return _pool
+    visible = Post.objects.filter(status=Post.Status.PUBLISHED, published_at__lte=timezone.now())
     pool = _load_candidate_pool(visible)
     if memo is not None:
         memo[_POOL] = [pool.key]
@@ -365,14 +384,26 @@ def _load_candidate_pool(visible: QuerySet[Post]) -> _RecentPool:
 
 # what an article page reads besides the post: one query
 ARTICLE_RELATED = ("translation__article", "category", "entry__source")
+# ... and what it never reads of those rows, the bulk of them: the fetched page, the
+# feed's text, the original's blocks and signature (a 100 KB page read and decoded for
+# every render otherwise)
+ARTICLE_UNREAD = (
+    "entry__html",
+    "entry__content",
+    "entry__summary",
+    "translation__article__blocks",
+    "translation__article__minhash",
+)
+
+
+def article_posts() -> QuerySet[Post]:
+    """Posts with what an article page reads (:data:`ARTICLE_RELATED`) in the same query,
+    without the columns it never reads (:data:`ARTICLE_UNREAD`)."""
+    return Post.objects.select_related(*ARTICLE_RELATED).defer(*ARTICLE_UNREAD)
 
 
 def article(request: HttpRequest, slug: str) -> HttpResponse:
-    post = (
-        Post.objects.select_related(*ARTICLE_RELATED)
-        .filter(slug=slug)
-        .first()
-    )
+    post = article_posts().filter(slug=slug).first()
     if post is None or post.published_at > timezone.now():
         raise Http404(_("Article not found"))
     if post.status == Post.Status.KILLED:
@@ -419,7 +450,7 @@ def article_context(post: Post) -> dict[str, Any]:
         skip_image_src=str(lead_image.get("src") or "") if lead_figure and lead_image else "",
     )
     excerpt = plain_paragraphs(tr.blocks or [], limit=1)
-    page_url = base_url() + post.get_absolute_url()
+    page_url = base_url() + post_url(post)
     return _context(
         updated_at=story.revised_at(post),
         corrections=list(post.corrections.all()),

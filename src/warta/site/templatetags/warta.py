@@ -1,4 +1,7 @@
-"""Template filters: ``{% load warta %}`` then ``{{ post.published_at|format_datetime_id }}``."""
+"""Template filters: ``{% load warta %}`` then ``{{ post.published_at|format_datetime_id }}``.
+
+Loading ``warta`` also replaces ``{% url %}`` with the memoised one of
+:mod:`warta.site.urlmemo` (same syntax and output)."""
 
 from __future__ import annotations
 
@@ -6,12 +9,16 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.template import Context
 from django.utils.safestring import SafeString
 
+from warta.site.chrome import chrome_html
 from warta.site.render import card_image_html
 from warta.site.render import format_datetime_id as _format_datetime_id
+from warta.site.urlmemo import url_tag
 
 register = template.Library()
+register.tag("url", url_tag)
 
 
 @register.filter
@@ -32,6 +39,13 @@ def isoformat(value: datetime | None) -> str:
 def card_image(card: Any, lead: bool = False) -> SafeString:
     """The card's thumbnail: ``{% card_image card lead %}`` (the lead story's loads at once)."""
     return card_image_html(card.image, card.url, lazy=not lead)
+
+
+@register.simple_tag(takes_context=True)
+def site_chrome(context: Context, name: str) -> SafeString:
+    """``{% site_chrome "site/_masthead.html" %}``: a fragment every page shares, rendered
+    once per process for what it shows (see ``warta.site.chrome``)."""
+    return chrome_html(context, name)
 
 
 @register.simple_tag
