@@ -242,12 +242,17 @@ def start_warta(data_dir: Path, server: str, workers: int) -> tuple[subprocess.P
     port = _free_port()
     env = _env(data_dir, WARTA_SITE_WORKERS=str(workers))
     warta = [sys.executable, "-m", "warta.cli"]
+    # the servers' own logging (waitress warns of its queue depth on every burst) goes to
+    # a file beside the data, not into the tables
+    log = (data_dir.parent / f"serve-{server}.log").open("ab")
     proc = subprocess.Popen(
         [*warta, "serve", "--port", str(port), "--server", server],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    log.close()  # the child keeps its own descriptor
     _wait_port(port, proc)
     return proc, port
 
