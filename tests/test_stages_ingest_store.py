@@ -224,3 +224,26 @@ def test_identity_lookups_go_through_the_index_of_their_column() -> None:
     guid_plan, key_plan = plans
     assert "source_id=? AND guid=?" in guid_plan
     assert "url_key" in key_plan and "source_id=?" not in key_plan
+
+
+def test_statement_memos_live_on_the_connection_not_beyond_it():
+    """The INSERT text and column preparers are kept on the connection object: a finished
+    thread's connection wrapper is not kept alive (with its database connection open)."""
+    import gc
+    import weakref
+
+    from django.db import connections
+
+    from warta.newsroom.stages import _sql
+
+    conn = connections.create_connection("default")
+    try:
+        first = _sql._insert_sql(conn, 3)
+        assert _sql._insert_sql(conn, 3) is first and "INSERT INTO" in first
+        assert _sql._column_preparers(conn) is _sql._column_preparers(conn)
+    finally:
+        conn.close()
+    ref = weakref.ref(conn)
+    del conn
+    gc.collect()
+    assert ref() is None

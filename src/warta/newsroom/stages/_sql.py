@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -28,6 +28,27 @@ _ID_FIELDS = frozenset({"id", "source_id", "guid", "url_key", "content_hash", "s
 
 
 _OWN_INDEX = frozenset({"url_key"})  # identity columns with an index of their own
+
+
+_T = TypeVar("_T")
+
+
+def _per_connection(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """Memoise ``fn(conn, *args)`` on the connection object itself, so the memo lives and
+    dies with it. (An ``lru_cache`` keyed by the connection kept the wrappers of finished
+    threads alive, and with them their open database connections.)"""
+    attr = f"_warta_memo_{fn.__name__}"
+
+    @functools.wraps(fn)
+    def wrapper(conn: BaseDatabaseWrapper, *args: Any) -> _T:
+        memo: dict[tuple[Any, ...], _T] | None = conn.__dict__.get(attr)
+        if memo is None:
+            memo = conn.__dict__[attr] = {}
+        if args not in memo:
+            memo[args] = fn(conn, *args)
+        return memo[args]
+
+    return wrapper
 
 
 def _chunks(values: set[str]) -> list[list[str]]:
@@ -86,7 +107,7 @@ def _source_attnames() -> list[str]:
     return [f.attname for f in Source._meta.concrete_fields]
 
 
-@functools.lru_cache(maxsize=16)  # per connection object (one per thread)
+@_per_connection
 def _source_converters(conn: BaseDatabaseWrapper) -> list[tuple[int, Any, list[Any]]]:
     """(column index, column expression, converters) of each Source column that has
     converters: the backend's, then the field's (``from_db_value``), as the SQL compiler
@@ -175,7 +196,7 @@ Prepare = Callable[[object], object]
 _AS_IS = (models.CharField, models.TextField, models.IntegerField, models.ForeignKey)
 
 
-@functools.lru_cache(maxsize=16)  # per connection object (one per thread), as above
+@_per_connection
 def _column_preparers(conn: BaseDatabaseWrapper) -> list[tuple[models.Field[object, object],
                                                               Prepare | None]]:
     """Every Entry column but the id, with how its value is made ready for ``conn``:
@@ -242,7 +263,7 @@ def _insert_entries(rows: list[dict[str, object]]) -> None:
             cursor.execute(_insert_sql(conn, n), params[start * width:(start + n) * width])
 
 
-@functools.lru_cache(maxsize=64)
+@_per_connection
 def _insert_sql(conn: BaseDatabaseWrapper, n: int) -> str:
     """The INSERT of ``n`` rows of every Entry column but the id (a poll round repeats a
     few sizes: a feed's usual number of items)."""
