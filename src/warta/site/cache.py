@@ -247,7 +247,7 @@ class VersionFileCache(FileBasedCache):  # type: ignore[misc]
         except (OSError, ValueError):
             return None
 
-    # -- every write moves the token (after the write)
+    # -- every write moves the token (after the write; a no-op write does not)
 
     def set(self, *args: Any, **kwargs: Any) -> None:
         super().set(*args, **kwargs)
@@ -255,17 +255,20 @@ class VersionFileCache(FileBasedCache):  # type: ignore[misc]
 
     def add(self, *args: Any, **kwargs: Any) -> bool:
         added: bool = super().add(*args, **kwargs)
-        self._moved()
+        if added:  # nothing written: nothing for readers to see
+            self._moved()
         return added
 
     def touch(self, *args: Any, **kwargs: Any) -> bool:
         touched: bool = super().touch(*args, **kwargs)
-        self._moved()
+        if touched:  # nothing written: nothing for readers to see
+            self._moved()
         return touched
 
     def delete(self, *args: Any, **kwargs: Any) -> bool:
         deleted: bool = super().delete(*args, **kwargs)
-        self._moved()
+        if deleted:  # nothing written: nothing for readers to see
+            self._moved()
         return deleted
 
     def clear(self) -> None:
