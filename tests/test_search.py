@@ -23,6 +23,7 @@ from warta.site.search import (
     fts5_match,
     parse_query,
     parse_terms,
+    rank_windows,
     rebuild_search_index,
     search_posts,
 )
@@ -189,6 +190,42 @@ def test_results_are_paginated_and_keep_the_query(client: Client, settings: Any)
     assert client.get("/cari/", {"q": "cabai", "page": 3}).status_code == 404
     assert client.get("/cari/", {"q": "cabai", "page": "abc"}).status_code == 404
     assert client.get("/cari/", {"q": "cabai", "page": "9" * 40}).status_code == 404
+
+
+def test_rank_windows_split_a_page_at_window_boundaries(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr("warta.site.search.RANK_WINDOW", 4)
+    assert list(rank_windows(0, 4)) == [(0, 0, 4)]
+    assert list(rank_windows(1, 2)) == [(0, 1, 2)]
+    assert list(rank_windows(3, 3)) == [(0, 3, 1), (4, 0, 2)]
+    assert list(rank_windows(2, 9)) == [(0, 2, 2), (4, 0, 4), (8, 0, 3)]
+    assert list(rank_windows(8, 0)) == []
+
+
+@pytest.mark.django_db
+def test_matches_are_ranked_within_windows_of_the_newest(
+    client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+):
+    """Ten matches, windows of four: the newest four are ranked among themselves (title
+    matches first, then newest first), then the next four, then the last two; pages that
+    straddle a window boundary and the count see the same order."""
+    monkeypatch.setattr("warta.site.search.RANK_WINDOW", 4)
+    posts = [
+        make_post(
+            f"Harga cabai {i}" if i % 3 == 0 else f"Pasar pagi {i}",
+            p("Pedagang bilang cabai naik lagi."),
+            published_at=REF_TIME + timedelta(minutes=i),
+        )
+        for i in range(10)
+    ]
+    expected = [posts[i] for i in (9, 6, 8, 7, 3, 5, 4, 2, 0, 1)]
+    assert search("cabai") == expected
+    results = search_posts(parse_query({"q": "cabai"}), timezone.now())
+    assert results.count() == 10
+    assert [h.post for h in results[3:6]] == expected[3:6]
+    assert [h.post for h in results[7:10]] == expected[7:10]
+    monkeypatch.setitem(settings.WARTA.values, "site.page_size", 3)
+    assert hits(client, q="cabai", page=2) == [x.get_absolute_url() for x in expected[3:6]]
+    assert hits(client, q="cabai", page=4) == [expected[9].get_absolute_url()]
 
 
 HOSTILE = [
