@@ -491,6 +491,11 @@ def test_a_repeated_search_page_is_served_as_bytes(
     assert again.content == first.content
     assert again["X-Robots-Tag"] == "noindex"
     assert again["Content-Type"] == first["Content-Type"]
+    # a HEAD (link checkers, monitors) is answered from the kept page too, without a body
+    with django_assert_max_num_queries(1):
+        head = client.head("/cari/", {"q": "banjir", "page": "1"})
+    assert head.status_code == 200 and head["X-Cache"] == "hit" and head.content == b""
+    assert head["Content-Length"] == str(len(first.content))
     # the text as typed is part of the page (the form shows it): another entry
     other = client.get("/cari/", {"q": "banjir!", "page": "1"})
     assert b'value="banjir!"' in other.content

@@ -71,12 +71,12 @@ def app(django_app: Counted) -> fastlane.FastLane:
     return fastlane.FastLane(django_app)
 
 
-def call(app: Any, path: str, method: str = "GET", **headers: str) -> tuple[str, dict[str, str],
-                                                                           bytes]:
+def call(app: Any, path: str, method: str = "GET", script: str = "",
+         **headers: str) -> tuple[str, dict[str, str], bytes]:
     path, _, query = path.partition("?")
     environ = {
         "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
-        "SCRIPT_NAME": "", "SERVER_NAME": "testserver", "SERVER_PORT": "80",
+        "SCRIPT_NAME": script, "SERVER_NAME": "testserver", "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "testserver", "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr,
         **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()},
@@ -272,3 +272,24 @@ def test_a_repeated_search_page_is_answered_by_the_fast_lane_while_its_stories_s
     assert django_app.calls == 3
     assert second.get_absolute_url().encode() in after[2]
     assert first.get_absolute_url().encode() not in after[2]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/cari/?q=banjir"])
+def test_a_site_mounted_under_two_prefixes_keeps_a_page_for_each(
+        app: fastlane.FastLane, path: str):
+    """Every link starts with the script prefix: a page kept for one prefix is never given
+    for the other (the page cache and the search page cache key by it too, not only the
+    fast lane)."""
+    post = make_post("Banjir di Jakarta")
+    link = post.get_absolute_url()
+    try:
+        for _ in range(3):
+            _, _, mounted = call(app, path, script="/lokal")
+            _, _, plain = call(app, path)
+            assert f'href="/lokal{link}"'.encode() in mounted
+            assert f'href="{link}"'.encode() in plain and b'href="/lokal/' not in plain
+    finally:
+        from django.urls import set_script_prefix
+
+        set_script_prefix("/")

@@ -554,7 +554,9 @@ class FastMark:
 
 
 def _page_key(request: HttpRequest) -> str:
-    raw = request.path_info + "?" + "&".join(sorted(f"{k}={v}" for k, v in request.GET.items()))
+    # ``path``, not ``path_info``: the script prefix (``SCRIPT_NAME``) starts every link on
+    # the page, so a site mounted under two prefixes keeps a copy for each
+    raw = request.path + "?" + "&".join(sorted(f"{k}={v}" for k, v in request.GET.items()))
     return "page:" + hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
@@ -613,7 +615,7 @@ class PageCacheMiddleware:
                 patch_cache_control(response, private=True, no_store=True)
             return response
         seconds = page_cache_seconds()
-        if policy.kind == "search" and seconds > 0 and request.method == "GET":
+        if policy.kind == "search" and seconds > 0 and request.method in ("GET", "HEAD"):
             return self._search(request, policy)
         if not policy.cacheable or seconds <= 0:
             return self._uncached(request, policy)

@@ -42,9 +42,10 @@ def search_sources() -> list[Source]:
 
 
 def _page_key(request: HttpRequest) -> str:
-    """Everything the page's bytes depend on: the language and the parameters exactly as
-    the template sees them (the pagination links repeat them, in their order)."""
-    raw = f"{get_language()}\0{request.GET.urlencode()}"
+    """Everything the page's bytes depend on: the language, the script prefix (every link
+    starts with it) and the parameters exactly as the template sees them (the pagination
+    links repeat them, in their order)."""
+    raw = f"{get_language()}\0{request.path}\0{request.GET.urlencode()}"
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
