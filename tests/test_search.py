@@ -25,6 +25,7 @@ from warta.site.search import (
     parse_terms,
     rank_windows,
     rebuild_search_index,
+    search_guard,
     search_posts,
 )
 
@@ -403,6 +404,31 @@ def test_a_search_the_database_cancels_still_answers_200(client: Client, monkeyp
     response = client.get("/cari/", {"q": "banjir"})
     assert response.status_code == 200
     assert "Pencarian terlalu lama" in text_of(parse(response))
+
+
+@pytest.mark.django_db(transaction=True)  # the guard's transaction is the outermost, as served
+def test_postgresql_counts_a_common_word_from_the_gin_index():
+    """Inside the search's transaction PostgreSQL answers ``@@`` from the GIN index, not by
+    testing every stored document (what its planner chose for a word in most stories:
+    ~9x slower at 10,000 stories, docs/BENCHMARKS.md); outside it, nothing changed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner (`make test` runs this on PostgreSQL)")
+    for i in range(30):
+        make_post(f"Banjir di kota {i}", p("Banjir lagi."))
+    sql = ("EXPLAIN SELECT count(*) FROM site_public_search "
+           "WHERE document @@ websearch_to_tsquery('simple', 'banjir')")
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE site_public_search")
+        cur.execute(sql)
+        assert "Seq Scan" in "\n".join(r[0] for r in cur.fetchall())  # 30 rows: cheapest
+        with search_guard():
+            cur.execute(sql)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+            cur.execute("SHOW statement_timeout")
+            assert cur.fetchone()[0] == "2s"
+        assert "Bitmap Index Scan on site_public_search_document" in plan, plan
+        cur.execute("SHOW enable_seqscan")
+        assert cur.fetchone()[0] == "on"
 
 
 # ------------------------------------------------------------------ the result cache

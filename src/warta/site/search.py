@@ -686,9 +686,19 @@ class _PostgreSQL:
 
     @contextmanager
     def guard(self) -> Iterator[None]:
+        """The search's own transaction: its statements are cancelled after
+        ``PG_STATEMENT_TIMEOUT_MS``, and sequential scans are the planner's last resort.
+        The planner does not know what ``@@`` costs on a stored tsvector (each one read
+        and decompressed): for a word in most stories it chose to scan the table and test
+        every document (40 ms for a count at 10,000 stories) over the GIN index that
+        answers from the index (4.6 ms). Both settings end with the transaction."""
         with transaction.atomic(), connection.cursor() as cur:
             timeout = str(PG_STATEMENT_TIMEOUT_MS)
-            cur.execute("SELECT set_config('statement_timeout', %s, true)", (timeout,))
+            cur.execute(
+                "SELECT set_config('statement_timeout', %s, true), "
+                "set_config('enable_seqscan', 'off', true)",
+                (timeout,),
+            )
             yield
 
 
