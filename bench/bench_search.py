@@ -9,6 +9,12 @@ Both sides return the first page (20 hits) and the total count for the same quer
 two and three words from the synthetic vocabulary, plus a word that matches nothing).
 warta's side also ranks and builds the highlighted snippets, which the baseline does not.
 Prints a table; the ratio is search / baseline.
+
+A second table times the two parts of a search on their own, each next to what it replaced,
+in the same run: ranking the first page in windows of the newest ``RANK_WINDOW`` matches
+against ranking every match (the query warta ran before windows), and the count inside the
+search's transaction against the same count outside it (on PostgreSQL the transaction turns
+sequential scans off; on SQLite both are the same query).
 """
 
 from __future__ import annotations
@@ -131,6 +137,65 @@ def _naive(text: str) -> int:
     return len(list(qs[:PAGE]))
 
 
+def _ranked_windows(text: str) -> list[tuple[int, float]]:
+    from django.utils import timezone
+
+    from warta.site.search import _backend, parse_query, search_guard
+
+    with search_guard():
+        return _backend().ranked_ids(parse_query({"q": text}), timezone.now(), 0, PAGE)
+
+
+def _ranked_every_match(text: str) -> list[tuple[int, float]]:
+    """The first page as warta ranked it before windows: every match scored, then sorted."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from warta.newsroom.models import Post
+    from warta.site import search as s
+
+    query, now, posts = s.parse_query({"q": text}), timezone.now(), Post._meta.db_table
+    with s.search_guard(), connection.cursor() as cur:
+        if connection.vendor == "sqlite":
+            where, params = s._SQLite._where(query, now)
+            cur.execute(
+                f"SELECT s.rowid, bm25({s.TABLE}, 10.0, 1.0) AS score FROM {s.TABLE} AS s "
+                f"CROSS JOIN {posts} AS p ON p.id = s.rowid WHERE {where} "
+                "ORDER BY score, p.published_at DESC, p.id DESC LIMIT %s",
+                (*params, PAGE),
+            )
+        else:
+            sub, params = s._subquery(s.filtered_posts(query, now))
+            cur.execute(
+                f"SELECT s.post_id, ts_rank(s.document, q) AS score "
+                f"FROM {s.TABLE} AS s JOIN {posts} AS p ON p.id = s.post_id, "
+                "websearch_to_tsquery('simple', %s) AS q "
+                f"WHERE s.document @@ q AND s.post_id IN ({sub}) "
+                "ORDER BY score DESC, p.published_at DESC, p.id DESC LIMIT %s",
+                (s._PostgreSQL._tsquery_text(query), *params, PAGE),
+            )
+        return list(cur.fetchall())
+
+
+def _count_in_guard(text: str) -> int:
+    from django.utils import timezone
+
+    from warta.site.search import _backend, parse_query, search_guard
+
+    with search_guard():
+        return _backend().count(parse_query({"q": text}), timezone.now())
+
+
+def _count_plain(text: str) -> int:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from warta.site.search import _backend, parse_query
+
+    with transaction.atomic():
+        return _backend().count(parse_query({"q": text}), timezone.now())
+
+
 def _rate(fn: Callable[[str], Any], queries: list[str]) -> float:
     fn(queries[0])  # warm up
     start = time.perf_counter()
@@ -155,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         _make_posts(args.posts)
         build = time.perf_counter() - start
+        if connection.vendor == "postgresql":
+            # what autovacuum does to a table that grew by this much: statistics (without
+            # them the planner guesses one visible post and tests @@ post by post) and the
+            # GIN index's pending list merged
+            with connection.cursor() as cur:
+                cur.execute("VACUUM ANALYZE")
         print(
             f"warta search benchmark: {args.posts} posts (created and indexed in {build:.1f} s), "
             f"{args.queries} queries of each kind, Python {platform.python_version()}, "
@@ -171,6 +242,30 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{kind:<22} {fts:>10.0f} {1000 / fts:>7.2f} {naive:>14.0f} {1000 / naive:>7.2f}"
                 f" {fts / naive:>6.1f}"
+            )
+
+        from warta.site.search import RANK_WINDOW
+
+        print(
+            f"\nthe parts, ms per query: first page ranked in windows of {RANK_WINDOW} vs every "
+            "match ranked (before windows); count in the search's transaction vs outside it"
+        )
+        print(
+            f"{'query':<22} {'windows':>8} {'every':>8} {'ratio':>6}   "
+            f"{'count in':>8} {'outside':>8} {'ratio':>6}"
+        )
+        for kind in QUERY_KINDS:
+            queries = _queries(kind, args.queries)
+            for q in queries[:10]:  # the same hits when a window holds every match
+                if _count_plain(q) <= RANK_WINDOW:
+                    assert _ranked_windows(q) == [
+                        (pk, abs(score)) for pk, score in _ranked_every_match(q)
+                    ], q
+            win, every = _rate(_ranked_windows, queries), _rate(_ranked_every_match, queries)
+            guard, plain = _rate(_count_in_guard, queries), _rate(_count_plain, queries)
+            print(
+                f"{kind:<22} {1000 / win:>8.2f} {1000 / every:>8.2f} {win / every:>6.1f}   "
+                f"{1000 / guard:>8.2f} {1000 / plain:>8.2f} {guard / plain:>6.1f}"
             )
     return 0
 
