@@ -53,8 +53,9 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 8
 MAX_TERM_CHARS = 40
 SNIPPET_TOKENS = 30
-# Matches are ranked this many at a time, newest first (by post id: the order stories were
-# published in): ranking is what a search costs per match (bm25 reads each match's hits
+# Matches are ranked this many at a time, newest first (by post id: the order posts were made
+# in, the order of publication but for posts scheduled ahead; the index walks it without a
+# sort): ranking is what a search costs per match (bm25 reads each match's hits
 # and column sizes), so a word found in every story of a 100,000-story archive costs what
 # one in 1,000 stories does, and a reader sees the best of the recent stories first.
 RANK_WINDOW = 1000
