@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -380,16 +381,50 @@ def _collectstatic() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+class QueueDepthSummary(logging.Filter):
+    """waitress logs "Task queue depth is N" for every request that has to wait for a free
+    thread: under load, thousands of lines a minute that say one thing. The first passes;
+    after it, at most one line every ``every`` seconds, counting the waits since the last
+    line and the deepest queue among them. Other records pass untouched."""
+
+    PREFIX = "Task queue depth is"
+
+    def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic,
+                 threads: int = 0) -> None:
+        super().__init__()
+        self.every, self.clock, self.threads = every, clock, threads
+        self.last: float | None = None
+        self.waited = 0
+        self.deepest = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (isinstance(record.msg, str) and record.msg.startswith(self.PREFIX)):
+            return True
+        depth = record.args[0] if isinstance(record.args, tuple) and record.args else 0
+        self.waited += 1
+        self.deepest = max(self.deepest, int(depth))
+        now = self.clock()
+        if self.last is not None and now - self.last < self.every:
+            return False
+        since = f"in the last {now - self.last:.0f} s" if self.last is not None else "so far"
+        record.msg = ("%d request(s) waited for one of the %d threads %s (deepest queue %d); "
+                      "`warta serve` (granian, a process per core) serves more at once")
+        record.args = (self.waited, self.threads, since, self.deepest)
+        self.last, self.waited, self.deepest = now, 0, 0
+        return True
+
+
 def _serve(host: str, port: int, threads: int = 8) -> None:
     """Serve the site with waitress until Ctrl-C or SIGTERM (a clean exit, status 0).
     One process, so the in-process pipeline threads of `warta run` and `warta demo` can
-    share it."""
+    share it. waitress's queue warnings are summarised (:class:`QueueDepthSummary`)."""
     import signal
 
     from waitress import serve
 
     from warta.wsgi import application
 
+    logging.getLogger("waitress.queue").addFilter(QueueDepthSummary(threads=threads))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"warta: serving on http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     serve(application, host=host, port=port, threads=threads, ident="warta")
