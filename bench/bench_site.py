@@ -327,10 +327,11 @@ request = function()
 end
 """
 
+# the ARTICLE_URLS articles of _measured_paths, round robin (the ones warmed and exported)
 _LUA = """
 local i = 0
 request = function()
-  i = i + 1
+  i = (i + 1) % {count}
   return wrk.format("GET", "/berita/berita-" .. ((i * 7) % {n}) .. "/")
 end
 """
@@ -345,7 +346,8 @@ def wrk(
     url = f"http://127.0.0.1:{port}{path}"
     if path == "ARTICLES":
         script = workdir / "articles.lua"
-        script.write_text(_LUA.replace("{n}", str(min(ARTICLE_URLS * 7, posts))))
+        lua = _LUA.replace("{count}", str(ARTICLE_URLS))
+        script.write_text(lua.replace("{n}", str(min(ARTICLE_URLS * 7, posts))))
         cmd += ["-s", str(script)]
         url = f"http://127.0.0.1:{port}/"
     elif path == "NEW_SEARCHES":
