@@ -431,6 +431,23 @@ def test_postgresql_counts_a_common_word_from_the_gin_index():
         assert cur.fetchone()[0] == "on"
 
 
+@pytest.mark.django_db
+def test_a_rebuild_leaves_postgresql_with_statistics_of_the_new_rows():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's statistics (`make test` runs this on PostgreSQL)")
+    for i in range(30):
+        make_post(f"Banjir di kota {i}")
+
+    def estimated_rows() -> float:
+        with connection.cursor() as cur:
+            cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'site_public_search'")
+            return float(cur.fetchone()[0])
+
+    assert estimated_rows() != 30  # the signals indexed them; nothing analysed them yet
+    assert rebuild_search_index() == 30
+    assert estimated_rows() == 30
+
+
 # ------------------------------------------------------------------ the result cache
 
 
