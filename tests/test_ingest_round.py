@@ -152,3 +152,58 @@ def test_download_of_a_refused_address_is_an_error_not_an_exception(
     cfg = {**fetch_settings(), "fetch.allow_private": ""}  # 127.0.0.1 refused
     got = download_feed(url, None, None, "auto", cfg)
     assert got.parsed is None and isinstance(got.error, FetchError)
+
+
+def test_a_round_one_after_another_claims_and_stores_in_chunks(
+        http_server: LocalHTTPServer, workers: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Polling in turn claims IN_TURN_CHUNK sources per statement and stores their
+    downloads in one transaction; a bug in a download (an exception, not a FetchError)
+    is raised once the downloads before it are stored, and nothing after it is polled."""
+    feeds = _Feeds(http_server)
+    made = [Source.objects.create(name=f"S{n}", url=feeds.add(n)) for n in range(5)]
+    workers.update({"fetch.workers": 1})
+    monkeypatch.setattr(inline, "IN_TURN_CHUNK", 2)
+    from warta.core import download as download_module
+
+    real = download_module.download_feed
+
+    def broken_for_the_fourth(url: str, *args: Any) -> Download:
+        if url == made[3].url:
+            raise RuntimeError("a bug in the parser")
+        return real(url, *args)
+
+    monkeypatch.setattr(download_module, "download_feed", broken_for_the_fourth)
+    with pytest.raises(RuntimeError, match="a bug"):
+        inline.fetch_sources(force=True)
+    stored = set(Entry.objects.values_list("source__name", flat=True))
+    assert stored == {"S0", "S1", "S2"}  # the third was downloaded before the bug: stored
+    polled = set(Source.objects.exclude(etag="").values_list("name", flat=True))
+    assert polled == {"S0", "S1", "S2"}
+    # the fourth (the bug) keeps its lease until it expires; the fifth was never claimed
+    assert Source.objects.get(pk=made[4].pk).lease_until is None
+    monkeypatch.setattr(download_module, "download_feed", real)
+    Source.objects.update(lease_until=None)
+    again = inline.fetch_sources(force=True)
+    assert [r.not_modified for r in again] == [True, True, True, False, False]
+    assert Entry.objects.count() == 15
+
+
+def test_downloads_queue_in_the_pool_when_it_keeps_the_per_host_limit(
+        http_server: LocalHTTPServer, workers: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With fetch.per_host at or above the number of download processes, one host's
+    downloads wait in the pool's queue instead of here (the processes do not idle while
+    this one stores): the pool's size keeps the limit."""
+    feeds = _Feeds(http_server)
+    for n in range(12):
+        Source.objects.create(name=f"S{n}", url=feeds.add(n))
+    workers.update({"fetch.workers": 2, "fetch.per_host": 2})
+    out: list[int] = []
+    real_wait = inline.wait
+    monkeypatch.setattr(inline, "wait", lambda fs, **kw: out.append(len(fs)) or real_wait(fs, **kw))
+    results = inline.fetch_sources(force=True)
+    assert all(r.new_entries == 3 and not r.error for r in results)
+    assert max(out) > 2  # more submitted than the per-host limit ...
+    assert 1 <= feeds.most <= 2  # ... and never more than it downloading at once
+    assert Source.objects.filter(lease_until__isnull=False).count() == 0

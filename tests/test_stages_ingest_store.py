@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 
 from warta.core.feeds import FeedEntry, FeedImage
@@ -247,3 +247,92 @@ def test_statement_memos_live_on_the_connection_not_beyond_it():
     del conn
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("returning", [True, False])
+def test_sources_claimed_together_in_one_statement(
+    monkeypatch: pytest.MonkeyPatch, returning: bool, django_assert_max_num_queries: Any
+) -> None:
+    """Several sources claimed at once: the due ones (all enabled ones when forced), not
+    those leased by another worker, disabled or not due; each loaded as stored, with one
+    lease time; one statement where the database returns rows (chunked past the limit)."""
+    later = timezone.now() + timedelta(hours=1)
+    due = [Source.objects.create(name=f"D{i}", url=f"https://w{i}.example/feed") for i in range(3)]
+    waiting = Source.objects.create(name="later", url="https://l.example/feed", next_poll=later)
+    off = Source.objects.create(name="off", url="https://o.example/feed", enabled=False)
+    leased = Source.objects.create(name="held", url="https://h.example/feed",
+                                   lease_until=later)
+    ids = [s.pk for s in (*due, waiting, off, leased)] + [10**9]  # and one that is gone
+    many = [Source.objects.create(name=f"M{i}", url=f"https://m{i}.example/feed").pk
+            for i in range(5)]
+    # after the creates: Django's own INSERT on PostgreSQL relies on the flag
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", returning)
+    with django_assert_max_num_queries(1 if returning else 2 * len(due) + len(ids)):
+        claimed = _sql._claim_and_load_many(ids, force=False)
+    assert sorted(claimed) == [s.pk for s in due]
+    leases = {lease for lease, _source in claimed.values()}
+    assert len(leases) == 1 or not returning  # one statement, one lease time
+    for source in due:
+        lease, loaded = claimed[source.pk]
+        assert loaded.name == source.name and loaded.url == source.url
+        assert loaded.lease_until == lease == Source.objects.get(pk=source.pk).lease_until
+    assert Source.objects.get(pk=leased.pk).lease_until == later  # not taken over
+    assert _sql._claim_and_load_many(ids, force=False) == {}  # all held or not due
+    forced = _sql._claim_and_load_many([waiting.pk, off.pk], force=True)
+    assert sorted(forced) == [waiting.pk]  # forced: not due is fine, disabled is not
+    monkeypatch.setattr(_sql, "_CHUNK", 2)
+    assert sorted(_sql._claim_and_load_many(many, force=False)) == many
+
+
+def test_polls_started_together_keep_the_order_and_read_drop_folders(tmp_path: Any) -> None:
+    feed = Source.objects.create(name="Feed", url="https://wire.example/feed")
+    folder = Source.objects.create(name="Drop", url=f"dir://{tmp_path}", format="ninjs")
+    held = Source.objects.create(name="Held", url="https://held.example/feed",
+                                 lease_until=timezone.now() + timedelta(hours=1))
+    started = sources.start_polls([held.pk, folder.pk, feed.pk], force=True)
+    assert isinstance(started[0], sources.PollResult) and started[0].source_id == held.pk
+    # the drop folder is read there (an empty folder: nothing new, no error)
+    assert isinstance(started[1], sources.PollResult) and started[1].source_id == folder.pk
+    assert not started[1].error and Source.objects.get(pk=folder.pk).lease_until is None
+    assert isinstance(started[2], tuple) and started[2][1].pk == feed.pk
+
+
+def test_one_source_failing_to_store_keeps_the_others_of_its_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """finish_polls stores a batch in one transaction, each source in a savepoint: a bug
+    while storing one rolls back only that one, the others are committed, then it raises."""
+    from warta.core.download import Download
+    from warta.core.feeds import ParsedFeed
+    from warta.core.fetch import FetchResult
+
+    made = [Source.objects.create(name=f"S{i}", url=f"https://s{i}.example/feed")
+            for i in range(3)]
+    started = sources.start_polls([s.pk for s in made], force=True)
+    polls = []
+    for i, item in enumerate(started):
+        assert isinstance(item, tuple)
+        lease, source = item
+        entries = _items(2)[:2]
+        entries = [FeedEntry(**{**vars(e), "guid": f"{i}-{e.guid}",
+                                "url": f"{e.url}&n={i}"}) for e in entries]
+        fetched = FetchResult(status=200, url=source.url, content=b"", headers={},
+                              etag=f'"e{i}"', last_modified=None, content_type=None,
+                              encoding=None, not_modified=False, permanent_redirect_to=None)
+        parsed = ParsedFeed(title="T", link="", language="en", ttl=None, entries=entries)
+        polls.append((source, lease, Download(fetched, parsed)))
+    real = sources._record_source_success
+
+    def broken_for_the_second(source: Source, *args: Any) -> None:
+        real(source, *args)
+        if source.pk == made[1].pk:
+            raise RuntimeError("a bug")
+
+    monkeypatch.setattr(sources, "_record_source_success", broken_for_the_second)
+    with pytest.raises(RuntimeError, match="a bug"):
+        sources.finish_polls(polls)
+    stored = dict(Entry.objects.values_list("source_id").annotate(n=models.Count("id")))
+    assert stored == {made[0].pk: 2, made[2].pk: 2}  # the second's entries rolled back
+    etags = dict(Source.objects.values_list("pk", "etag"))
+    assert etags == {made[0].pk: '"e0"', made[1].pk: "", made[2].pk: '"e2"'}
+    assert Source.objects.get(pk=made[1].pk).lease_until is not None  # left to expire

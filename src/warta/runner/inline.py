@@ -45,25 +45,61 @@ def fetch_sources(source_id: int | None = None, *, force: bool = True) -> list[s
     """Poll one source, or every enabled one (``force``) or every due one; one result per
     source, in id order.
 
-    With ``fetch.workers`` above 1 (or 0: one per core), a round of ``PARALLEL_FROM``
-    sources or more downloads and parses in that many processes (:func:`_poll_in_parallel`)
-    while this one claims sources and stores what they bring: one writer, the same steps
-    and guarantees as one poll after another."""
+    Sources are claimed a few at a time (one statement) and what their downloads bring is
+    stored a few sources per transaction (``finish_polls``: one commit for the batch, a
+    savepoint per source). With ``fetch.workers`` above 1 (or 0: one per core), a round of
+    ``PARALLEL_FROM`` sources or more downloads and parses in that many processes
+    (:func:`_poll_in_parallel`) while this one claims sources and stores what they bring:
+    one writer, the same steps and guarantees as one poll after another."""
     from warta.newsroom.models import Source
 
     if source_id is not None:
-        ids = [source_id]
-    elif force:
+        return [stages.poll_source(source_id, force=force)]
+    if force:
         ids = list(Source.objects.filter(enabled=True).values_list("pk", flat=True))
     else:
         ids = stages.due_sources()
     workers = fetch_workers(settings.WARTA["fetch.workers"])
     if workers < 2 or len(ids) < PARALLEL_FROM:
-        return [stages.poll_source(pk, force=force) for pk in ids]
+        return _poll_in_turn(ids, force=force)
     return _poll_in_parallel(ids, force=force, workers=workers)
 
 
 PARALLEL_FROM = 8  # fewer sources: starting worker processes costs more than it saves
+# sources claimed by one statement, one poll after another: their leases wait for the
+# downloads before them (at most this many fetch timeouts, well inside the lease)
+IN_TURN_CHUNK = 8
+CLAIMED_PER_WORKER = 4  # a parallel round's claimed sources not yet downloaded, per process
+STORE_BATCH = 16  # finished downloads stored in one transaction, at most
+STORE_WAIT = 1.0  # seconds a finished download waits for its batch, at most
+
+
+def _poll_in_turn(ids: list[int], *, force: bool) -> list[stages.PollResult]:
+    """One poll after another in this process: ``IN_TURN_CHUNK`` sources claimed in one
+    statement, downloaded one by one, stored in one transaction. An unexpected exception
+    in a download (a bug) is raised once the downloads before it are stored."""
+    from warta.core.download import download_feed
+    from warta.newsroom.stages.sources import download_args, finish_polls, start_polls
+
+    results: dict[int, stages.PollResult] = {}
+    for at in range(0, len(ids), IN_TURN_CHUNK):
+        chunk = ids[at:at + IN_TURN_CHUNK]
+        done = []
+        failure: Exception | None = None
+        for pk, started in zip(chunk, start_polls(chunk, force=force), strict=True):
+            if isinstance(started, stages.PollResult):  # not claimed, or a drop folder
+                results[pk] = started
+                continue
+            lease, source = started
+            try:
+                done.append((source, lease, download_feed(*download_args(source))))
+            except Exception as e:
+                failure = e
+                break
+        results.update((r.source_id, r) for r in finish_polls(done))
+        if failure is not None:
+            raise failure
+    return [results[pk] for pk in ids]
 
 
 def fetch_workers(setting: int) -> int:
@@ -74,35 +110,51 @@ def fetch_workers(setting: int) -> int:
 def _poll_in_parallel(ids: list[int], *, force: bool, workers: int) -> list[stages.PollResult]:
     """The poll round with downloads (fetch + decode + parse, ``sources.download_feed``)
     in ``workers`` processes. This process claims each source, hands its download out and
-    stores the outcome (``finish_poll``): the database has one writer, as before.
+    stores the outcome (``finish_polls``): the database has one writer, as before.
 
     Politeness holds across the processes: at most ``fetch.per_host`` downloads from one
-    host are out at once (a claimed source whose host is busy waits for a free slot), and
+    host run at once (where it is below ``workers``, a claimed source whose host is busy
+    waits here for a free slot; else the pool's own size keeps the limit), and
     each download still honours the conditional GET, size caps and redirects of
     ``fetch_url``; errors and Retry-After are recorded per source by ``finish_poll``.
-    Sources are claimed only as slots come free (at most ``2 * workers`` claimed and not
-    finished), so none waits long under its lease. An unexpected exception in a download
-    is raised here, as the poll one after another would raise it."""
+    Sources are claimed as slots come free, a chunk per statement (at most
+    ``CLAIMED_PER_WORKER * workers`` claimed and not downloaded), so none waits long under
+    its lease. Finished downloads are stored ``STORE_BATCH`` at a time, or once the first
+    of them has waited ``STORE_WAIT`` seconds, or when no download is out. An unexpected
+    exception in a download is raised here, once the other finished downloads are stored,
+    as the poll one after another would raise it."""
     from warta.core.download import download_feed
-    from warta.newsroom.stages.sources import download_args, finish_poll, start_poll
+    from warta.newsroom.stages.sources import download_args, finish_polls, start_polls
 
     per_host = int(settings.WARTA["fetch.per_host"])
+    # the pool runs at most ``workers`` downloads at once: with per_host at or above that,
+    # the limit holds by itself and one host's downloads may wait in the pool's queue (the
+    # processes then never idle while this one stores)
+    if per_host >= workers:
+        per_host = 0
     results: dict[int, stages.PollResult] = {}
     waiting = deque(ids)
     claimed: deque[tuple[datetime, Any, str]] = deque()  # (lease, source, host), in id order
     out: dict[Future[Any], tuple[datetime, Any, str]] = {}
     busy: Counter[str] = Counter()
+    ready: list[tuple[tuple[datetime, Any, str], Future[Any]]] = []  # finished, not stored
+    ready_since = 0.0
+    limit = CLAIMED_PER_WORKER * workers
 
     def hand_out() -> None:
-        """Claim sources up to the limit, and submit the downloads whose host has room."""
-        while waiting and len(claimed) + len(out) < 2 * workers:
-            pk = waiting.popleft()
-            started = start_poll(pk, force=force)
-            if isinstance(started, stages.PollResult):  # not claimed, or a drop folder
-                results[pk] = started
-            else:
-                lease, source = started
-                claimed.append((lease, source, (urlsplit(source.url).hostname or "").lower()))
+        """Claim sources, a chunk per statement, once half of the ``CLAIMED_PER_WORKER *
+        workers`` claimed-and-unfinished sources a round may hold are left; submit the
+        downloads whose host has room."""
+        while waiting and len(claimed) + len(out) <= limit // 2:
+            room = limit - len(claimed) - len(out)
+            chunk = [waiting.popleft() for _ in range(min(room, len(waiting)))]
+            for pk, started in zip(chunk, start_polls(chunk, force=force), strict=True):
+                if isinstance(started, stages.PollResult):  # not claimed, or a drop folder
+                    results[pk] = started
+                else:
+                    lease, source = started
+                    claimed.append((lease, source,
+                                    (urlsplit(source.url).hostname or "").lower()))
         for item in list(claimed):
             if per_host > 0 and busy[item[2]] >= per_host:
                 continue
@@ -110,18 +162,39 @@ def _poll_in_parallel(ids: list[int], *, force: bool, workers: int) -> list[stag
             busy[item[2]] += 1
             out[pool.submit(download_feed, *download_args(item[1]))] = item
 
+    def store() -> None:
+        """The finished downloads in one transaction (``finish_polls``); an unexpected
+        exception of a download is raised once the others are stored."""
+        failure: BaseException | None = None
+        polls = []
+        for (lease, source, _host), future in ready:
+            error = future.exception()
+            if error is None:
+                polls.append((source, lease, future.result()))
+            elif failure is None:
+                failure = error
+        ready.clear()
+        results.update((r.source_id, r) for r in finish_polls(polls))
+        if failure is not None:
+            raise failure
+
     pool = ProcessPoolExecutor(workers, mp_context=_process_context())
     try:
         hand_out()
-        while out:
-            done, _pending = wait(out, return_when=FIRST_COMPLETED)
-            finished = [(out.pop(future), future) for future in done]
-            for (_lease, _source, host), _future in finished:
-                busy[host] -= 1
+        while out or ready:
+            timeout = max(0.0, ready_since + STORE_WAIT - time.monotonic()) if ready else None
+            done, _pending = wait(out, timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in done:
+                item = out.pop(future)
+                busy[item[2]] -= 1
+                if not ready:
+                    ready_since = time.monotonic()
+                ready.append((item, future))
             hand_out()  # the next downloads start before these are stored
-            for (lease, source, _host), future in finished:
-                results[source.pk] = finish_poll(source, lease, future.result())
-            hand_out()  # a round of drop folders or unclaimed sources leaves nothing out
+            if ready and (len(ready) >= STORE_BATCH or not out
+                          or time.monotonic() - ready_since >= STORE_WAIT):
+                store()
+                hand_out()  # a round of drop folders or unclaimed sources leaves nothing out
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return [results[pk] for pk in ids]

@@ -72,34 +72,52 @@ def claim_source(source_id: int, *, force: bool = False) -> datetime | None:
 def _claim_and_load(source_id: int, *, force: bool) -> tuple[datetime, Source] | None:
     """:func:`claim_source` and the claimed row in one statement (UPDATE ... RETURNING,
     SQLite 3.35+ and PostgreSQL; two statements where the database lacks it)."""
+    return _claim_and_load_many([source_id], force=force).get(source_id)
+
+
+def _claim_and_load_many(source_ids: list[int], *, force: bool
+                         ) -> dict[int, tuple[datetime, Source]]:
+    """:func:`_claim_and_load` for several sources in one statement: id → (lease, source)
+    of those claimed (all share one lease time). Chunks under SQLite's parameter limit."""
     if not connection.features.can_return_columns_from_insert:  # same SQLite release
-        lease = claim_source(source_id, force=force)
-        return None if lease is None else (lease, Source.objects.get(pk=source_id))
+        found = {}
+        for pk in source_ids:
+            lease = claim_source(pk, force=force)
+            if lease is not None:
+                found[pk] = (lease, Source.objects.get(pk=pk))
+        return found
     now = timezone.now()
     lease = now + _lease_delta()
     qn = connection.ops.quote_name
     due = "" if force else f" AND {qn('next_poll')} <= %s"
     columns = ", ".join(qn(f.column) for f in Source._meta.concrete_fields)
-    sql = (f"UPDATE {qn(Source._meta.db_table)} SET {qn('lease_until')} = %s, "
-           f"{qn('lease_owner')} = %s WHERE id = %s AND {qn('enabled')} = %s AND "
-           f"({qn('lease_until')} IS NULL OR {qn('lease_until')} < %s){due} "
-           f"RETURNING {columns}")
-    params: list[object] = [lease, LEASE_OWNER, source_id, True, now]
-    if not force:
-        params.append(now)
     conn = connections[connection.alias]
-    with conn.cursor() as cursor:  # values adapted as raw() adapts them
-        cursor.execute(sql, [conn.ops.adapt_unknown_value(p) for p in params])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    # the returned columns onto a Source with the fields' own conversions, as raw() or a
-    # queryset would map them (without their per-query set-up)
-    values = list(row)
-    for i, f, converters in _source_converters(conn):
-        for convert in converters:
-            values[i] = convert(values[i], f, conn)
-    return lease, Source.from_db(conn.alias, _source_attnames(), values)
+    converters = _source_converters(conn)
+    attnames = _source_attnames()
+    claimed: dict[int, tuple[datetime, Source]] = {}
+    for start in range(0, len(source_ids), _CHUNK):
+        chunk = source_ids[start:start + _CHUNK]
+        marks = ", ".join(["%s"] * len(chunk))
+        sql = (f"UPDATE {qn(Source._meta.db_table)} SET {qn('lease_until')} = %s, "
+               f"{qn('lease_owner')} = %s WHERE id IN ({marks}) AND {qn('enabled')} = %s AND "
+               f"({qn('lease_until')} IS NULL OR {qn('lease_until')} < %s){due} "
+               f"RETURNING {columns}")
+        params: list[object] = [lease, LEASE_OWNER, *chunk, True, now]
+        if not force:
+            params.append(now)
+        with conn.cursor() as cursor:  # values adapted as raw() adapts them
+            cursor.execute(sql, [conn.ops.adapt_unknown_value(p) for p in params])
+            rows = cursor.fetchall()
+        for row in rows:
+            # the returned columns onto a Source with the fields' own conversions, as raw()
+            # or a queryset would map them (without their per-query set-up)
+            values = list(row)
+            for i, f, convert_all in converters:
+                for convert in convert_all:
+                    values[i] = convert(values[i], f, conn)
+            source = Source.from_db(conn.alias, attnames, values)
+            claimed[source.pk] = (lease, source)
+    return claimed
 
 
 @functools.cache

@@ -31,6 +31,7 @@ from warta.newsroom.stages._common import (
 )
 from warta.newsroom.stages._sql import (
     _claim_and_load,
+    _claim_and_load_many,
     _first_elsewhere,
     _insert_entries,
     _stored,
@@ -85,6 +86,22 @@ def start_poll(source_id: int, *, force: bool = False
     return lease, source
 
 
+def start_polls(source_ids: list[int], *, force: bool = False
+                ) -> list[PollResult | tuple[datetime, Source]]:
+    """:func:`start_poll` for several sources, claimed in one statement; one answer per id,
+    in the order given."""
+    claimed = _claim_and_load_many(source_ids, force=force)
+    out: list[PollResult | tuple[datetime, Source]] = []
+    for pk in source_ids:
+        if pk not in claimed:
+            out.append(PollResult(pk))
+            continue
+        lease, source = claimed[pk]
+        out.append(_poll_folder(source, lease, PollResult(pk)) if is_folder_url(source.url)
+                   else (lease, source))
+    return out
+
+
 def download_args(source: Source) -> tuple[str, str | None, str | None, str, dict[str, Any]]:
     """:func:`download_feed`'s arguments for a claimed source (plain, picklable data)."""
     return (source.url, source.etag or None, source.last_modified or None, source.format,
@@ -114,10 +131,34 @@ def finish_poll(source: Source, lease: datetime, download: Download) -> PollResu
         result.not_modified = True
         _record_source_success(source, lease, fetched, None)
         return result
-    with transaction.atomic():
+    # inside finish_polls' savepoint for this source, no second one
+    with transaction.atomic(savepoint=False):
         result.new_entries = store_entries(source, parsed.entries)
         _record_source_success(source, lease, fetched, parsed.ttl)
     return result
+
+
+def finish_polls(polls: Sequence[tuple[Source, datetime, Download]]) -> list[PollResult]:
+    """:func:`finish_poll` for several downloads in one transaction (a poll round stores
+    its finished downloads in batches: one commit instead of one per source). Each source
+    is stored in a savepoint of its own: an unexpected exception while storing one (a bug)
+    rolls back only that one; the others are committed, then the exception is raised."""
+    results: list[PollResult] = []
+    failure: Exception | None = None
+    with transaction.atomic():
+        for source, lease, download in polls:
+            try:
+                with transaction.atomic():
+                    results.append(finish_poll(source, lease, download))
+            except Exception as e:  # the first is raised below, once the others are stored
+                if failure is None:
+                    failure = e
+                else:
+                    log.exception("source %s (%s): storing its poll failed", source.pk,
+                                  source.name)
+    if failure is not None:
+        raise failure
+    return results
 
 
 def _poll_folder(source: Source, lease: datetime, result: PollResult) -> PollResult:
