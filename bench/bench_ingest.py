@@ -323,13 +323,18 @@ def poll_round(
                 else f"{tag}: fetch.workers={setting}, {workers} download processes + this "
                 "one claiming and storing"
             )
+            main_cpu = time.process_time()
             wall_b, cpu_b, res_b = _timed(lambda: fetch_sources(force=True))
+            main_cpu = time.process_time() - main_cpu
             stored = Entry.objects.count()
             errors = [r.error for r in res_b if r.error]
             rows.append((f"(b) {items} new items, {tag}", wall_b, cpu_b))
             wall_a, cpu_a, res_a = _timed(lambda: fetch_sources(force=True))
             not_modified = sum(r.not_modified for r in res_a)
             rows.append((f"(a) all answer 304, {tag}", wall_a, cpu_a))
+            if workers >= 2:  # the one writer's share of the round's CPU
+                hows[-1] += (f"; (b) CPU: this process {main_cpu:.2f} s, download "
+                             f"processes {cpu_b - main_cpu:.2f} s")
             hows[-1] += (f"; (b) stored {stored} entries, {len(errors)} errors"
                          + (f" (first: {errors[0]})" if errors else "")
                          + f"; (a) {not_modified} of {feeds} answered 304")

@@ -207,3 +207,30 @@ def test_downloads_queue_in_the_pool_when_it_keeps_the_per_host_limit(
     assert max(out) > 2  # more submitted than the per-host limit ...
     assert 1 <= feeds.most <= 2  # ... and never more than it downloading at once
     assert Source.objects.filter(lease_until__isnull=False).count() == 0
+
+
+@pytest.mark.parametrize(("batch", "wait_s", "expect"), [
+    (100, 60.0, lambda sizes: sizes == [10]),  # stored once nothing is out
+    (4, 60.0, lambda sizes: max(sizes) <= 4 and sum(sizes) == 10),  # STORE_BATCH at most
+    # a download waits STORE_WAIT at most: with 0, each is stored as soon as it is seen
+    (100, 0.0, lambda sizes: len(sizes) >= 4 and sum(sizes) == 10),
+])
+def test_a_parallel_round_stores_finished_downloads_in_batches(
+        http_server: LocalHTTPServer, workers: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch, batch: int, wait_s: float,
+        expect: Any) -> None:
+    from warta.newsroom.stages import sources
+
+    feeds = _Feeds(http_server)
+    for n in range(10):
+        Source.objects.create(name=f"S{n}", url=feeds.add(n))
+    workers.update({"fetch.workers": 2, "fetch.per_host": 2})
+    monkeypatch.setattr(inline, "STORE_BATCH", batch)
+    monkeypatch.setattr(inline, "STORE_WAIT", wait_s)
+    sizes: list[int] = []
+    real = sources.finish_polls
+    monkeypatch.setattr(sources, "finish_polls",
+                        lambda polls: sizes.append(len(polls)) or real(polls))
+    results = inline.fetch_sources(force=True)
+    assert all(r.new_entries == 3 for r in results) and Entry.objects.count() == 30
+    assert expect(sizes), sizes
