@@ -131,8 +131,7 @@ def finish_poll(source: Source, lease: datetime, download: Download) -> PollResu
         result.not_modified = True
         _record_source_success(source, lease, fetched, None)
         return result
-    # inside finish_polls' savepoint for this source, no second one
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         result.new_entries = store_entries(source, parsed.entries)
         _record_source_success(source, lease, fetched, parsed.ttl)
     return result
