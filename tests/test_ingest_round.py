@@ -234,3 +234,26 @@ def test_a_parallel_round_stores_finished_downloads_in_batches(
     results = inline.fetch_sources(force=True)
     assert all(r.new_entries == 3 for r in results) and Entry.objects.count() == 30
     assert expect(sizes), sizes
+
+
+@pytest.mark.parametrize(("wait_s", "sizes"), [(60.0, [3, 2]), (0.0, [1, 1, 1, 1, 1])])
+def test_polling_in_turn_stores_a_chunk_together_unless_it_waited_too_long(
+        http_server: LocalHTTPServer, workers: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch, wait_s: float, sizes: list[int]) -> None:
+    """One transaction per chunk of IN_TURN_CHUNK; with slow feeds, what was downloaded
+    is stored before the next download once it has waited STORE_WAIT."""
+    from warta.newsroom.stages import sources
+
+    feeds = _Feeds(http_server)  # each answer takes 0.05 s
+    for n in range(5):
+        Source.objects.create(name=f"S{n}", url=feeds.add(n))
+    workers.update({"fetch.workers": 1})
+    monkeypatch.setattr(inline, "IN_TURN_CHUNK", 3)
+    monkeypatch.setattr(inline, "STORE_WAIT", wait_s)
+    stored: list[int] = []
+    real = sources.finish_polls
+    monkeypatch.setattr(sources, "finish_polls",
+                        lambda polls: stored.append(len(polls)) or real(polls))
+    results = inline.fetch_sources(force=True)
+    assert [r.new_entries for r in results] == [3] * 5 and Entry.objects.count() == 15
+    assert stored == sizes

@@ -76,29 +76,42 @@ STORE_WAIT = 1.0  # seconds a finished download waits for its batch, at most
 
 def _poll_in_turn(ids: list[int], *, force: bool) -> list[stages.PollResult]:
     """One poll after another in this process: ``IN_TURN_CHUNK`` sources claimed in one
-    statement, downloaded one by one, stored in one transaction. An unexpected exception
-    in a download (a bug) is raised once the downloads before it are stored."""
+    statement, downloaded one by one and stored together in one transaction; sooner where
+    the first of them has waited ``STORE_WAIT`` seconds when the next download would start
+    (a finished download waits at most that and one more download: slow feeds do not hold
+    back the stories of the feeds before them). An unexpected exception in a download (a
+    bug) is raised once the downloads before it are stored."""
     from warta.core.download import download_feed
     from warta.newsroom.stages.sources import download_args, finish_polls, start_polls
 
     results: dict[int, stages.PollResult] = {}
+
+    def store(done: list[Any]) -> None:
+        if not done:
+            return
+        results.update((r.source_id, r) for r in finish_polls(done))
+        done.clear()
+
     for at in range(0, len(ids), IN_TURN_CHUNK):
         chunk = ids[at:at + IN_TURN_CHUNK]
-        done = []
-        failure: Exception | None = None
+        done: list[Any] = []
+        since = 0.0
         for pk, started in zip(chunk, start_polls(chunk, force=force), strict=True):
             if isinstance(started, stages.PollResult):  # not claimed, or a drop folder
                 results[pk] = started
                 continue
             lease, source = started
+            if done and time.monotonic() - since >= STORE_WAIT:
+                store(done)
             try:
-                done.append((source, lease, download_feed(*download_args(source))))
-            except Exception as e:
-                failure = e
-                break
-        results.update((r.source_id, r) for r in finish_polls(done))
-        if failure is not None:
-            raise failure
+                download = download_feed(*download_args(source))
+            except Exception:
+                store(done)
+                raise
+            if not done:
+                since = time.monotonic()
+            done.append((source, lease, download))
+        store(done)
     return [results[pk] for pk in ids]
 
 
