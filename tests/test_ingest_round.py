@@ -209,6 +209,17 @@ def test_downloads_queue_in_the_pool_when_it_keeps_the_per_host_limit(
     assert Source.objects.filter(lease_until__isnull=False).count() == 0
 
 
+def _store_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch ``finish_polls`` stores from now on, in order."""
+    from warta.newsroom.stages import sources
+
+    sizes: list[int] = []
+    real = sources.finish_polls
+    monkeypatch.setattr(sources, "finish_polls",
+                        lambda polls: sizes.append(len(polls)) or real(polls))
+    return sizes
+
+
 @pytest.mark.parametrize(("batch", "wait_s", "expect"), [
     (100, 60.0, lambda sizes: sizes == [10]),  # stored once nothing is out
     (4, 60.0, lambda sizes: max(sizes) <= 4 and sum(sizes) == 10),  # STORE_BATCH at most
@@ -219,18 +230,13 @@ def test_a_parallel_round_stores_finished_downloads_in_batches(
         http_server: LocalHTTPServer, workers: dict[str, Any],
         monkeypatch: pytest.MonkeyPatch, batch: int, wait_s: float,
         expect: Any) -> None:
-    from warta.newsroom.stages import sources
-
     feeds = _Feeds(http_server)
     for n in range(10):
         Source.objects.create(name=f"S{n}", url=feeds.add(n))
     workers.update({"fetch.workers": 2, "fetch.per_host": 2})
     monkeypatch.setattr(inline, "STORE_BATCH", batch)
     monkeypatch.setattr(inline, "STORE_WAIT", wait_s)
-    sizes: list[int] = []
-    real = sources.finish_polls
-    monkeypatch.setattr(sources, "finish_polls",
-                        lambda polls: sizes.append(len(polls)) or real(polls))
+    sizes = _store_batches(monkeypatch)
     results = inline.fetch_sources(force=True)
     assert all(r.new_entries == 3 for r in results) and Entry.objects.count() == 30
     assert expect(sizes), sizes
@@ -242,18 +248,13 @@ def test_polling_in_turn_stores_a_chunk_together_unless_it_waited_too_long(
         monkeypatch: pytest.MonkeyPatch, wait_s: float, sizes: list[int]) -> None:
     """One transaction per chunk of IN_TURN_CHUNK; with slow feeds, what was downloaded
     is stored before the next download once it has waited STORE_WAIT."""
-    from warta.newsroom.stages import sources
-
     feeds = _Feeds(http_server)  # each answer takes 0.05 s
     for n in range(5):
         Source.objects.create(name=f"S{n}", url=feeds.add(n))
     workers.update({"fetch.workers": 1})
     monkeypatch.setattr(inline, "IN_TURN_CHUNK", 3)
     monkeypatch.setattr(inline, "STORE_WAIT", wait_s)
-    stored: list[int] = []
-    real = sources.finish_polls
-    monkeypatch.setattr(sources, "finish_polls",
-                        lambda polls: stored.append(len(polls)) or real(polls))
+    stored = _store_batches(monkeypatch)
     results = inline.fetch_sources(force=True)
     assert [r.new_entries for r in results] == [3] * 5 and Entry.objects.count() == 15
     assert stored == sizes
