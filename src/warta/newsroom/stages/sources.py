@@ -30,7 +30,6 @@ from warta.newsroom.stages._common import (
     log,
 )
 from warta.newsroom.stages._sql import (
-    _claim_and_load,
     _claim_and_load_many,
     _first_elsewhere,
     _insert_entries,
@@ -77,13 +76,7 @@ def start_poll(source_id: int, *, force: bool = False
     another worker, disabled) gives an empty result; a drop folder is read and stored here
     (local files, nothing to download) and gives its result; a feed gives the lease and
     the source, for :func:`download_feed` and :func:`finish_poll`."""
-    claimed = _claim_and_load(source_id, force=force)
-    if claimed is None:
-        return PollResult(source_id)
-    lease, source = claimed
-    if is_folder_url(source.url):
-        return _poll_folder(source, lease, PollResult(source_id))
-    return lease, source
+    return start_polls([source_id], force=force)[0]
 
 
 def start_polls(source_ids: list[int], *, force: bool = False
