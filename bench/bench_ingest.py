@@ -8,17 +8,20 @@ A local HTTP server serves N feeds: Debian's nginx when it is installed (static 
 own ETag and 304 answers: a few hundredths of a millisecond of CPU per feed, as a remote
 server costs this machine nothing), else Python's ``http.server`` in a separate process
 (``--server python``; it needs ~1.7 ms of CPU per feed on a 2-core machine, taken from the
-cores the round runs on). Its CPU is not counted either way. Round
-(b): every feed returns ``--items`` new real-shaped items (title, link, guid, pubDate,
-dc:creator, categories, description; every third item a ``content:encoded`` body of
-several paragraphs and a ``media:content`` image with caption and credit). Round (a): every
-feed answers 304 Not Modified to the ETag stored by round (b). Both rounds run the real
-path: claim the source, fetch it with conditional GET, parse (feedparser-rs, feedparser as
-fallback), store new entries, schedule the next poll — into a separate SQLite file.
-``--workers`` lists the ``fetch.workers`` settings to run both rounds with (download
-processes during the round; 1: one poll after another in this process; 0: one per core;
-default "1,0": both, each from nothing stored); the table says which ran. CPU is this
-process's plus the download processes' (not the server's).
+cores the round runs on). Its CPU is not counted either way. Round (b): every feed returns
+``--items`` new real-shaped items (title, link, guid, pubDate, dc:creator, categories,
+description; every third item a ``content:encoded`` body of several paragraphs and a
+``media:content`` image with caption and credit). Round (a): every feed answers 304 Not
+Modified to the ETag stored by round (b). Round (c): the stored validators are forgotten,
+as with a server that sends none, so every feed answers 200 with the bytes stored in round
+(b): recognised by their digest and not parsed; and once more with the digest forgotten
+too (the baseline: each document parsed and its items found stored, as before the digest).
+The rounds run the real path: claim the source, fetch it with conditional GET, parse
+(feedparser-rs, feedparser as fallback), store new entries, schedule the next poll — into
+a separate SQLite file. ``--workers`` lists the ``fetch.workers`` settings to run the
+rounds with (download processes during the round; 1: one poll after another in this
+process; 0: one per core; default "1,0": both, each from nothing stored); the table says
+which ran. CPU is this process's plus the download processes' (not the server's).
 
 Baseline in the same run: plain ``feedparser.parse`` on the same bytes (parsing only, no
 fetch, no database). Then (``--deep N``, default 20,000; 0 skips it) 100 documents of 20 new
@@ -325,7 +328,7 @@ def poll_round(
             for _ in range(repeat):
                 # each round (b) starts from nothing stored and no validators
                 Entry.objects.all().delete()
-                Source.objects.update(etag="", last_modified="")
+                Source.objects.update(etag="", last_modified="", content_digest="")
                 main_cpu = time.process_time()
                 wall_b, cpu_b, res_b = _timed(lambda: fetch_sources(force=True))
                 runs.append((wall_b, cpu_b, time.process_time() - main_cpu))
@@ -340,12 +343,25 @@ def poll_round(
             wall_a, cpu_a, res_a = _timed(lambda: fetch_sources(force=True))
             not_modified = sum(r.not_modified for r in res_a)
             rows.append((f"(a) all answer 304, {tag}", wall_a, cpu_a))
+            # a server without validators: 200 and the same bytes as the stored document
+            Source.objects.update(etag="", last_modified="")
+            wall_c, cpu_c, res_c = _timed(lambda: fetch_sources(force=True))
+            unchanged = sum(r.not_modified for r in res_c)
+            rows.append((f"(c) 200, same bytes, {tag}", wall_c, cpu_c))
+            # the baseline of (c): the digest forgotten too, every document parsed again and
+            # its 20 items recognised as stored (what (c) cost before the digest)
+            Source.objects.update(etag="", last_modified="", content_digest="")
+            wall_c0, cpu_c0, res_c0 = _timed(lambda: fetch_sources(force=True))
+            rows.append((f"(c) without the digest, {tag}", wall_c0, cpu_c0))
+            known = sum(not r.error and not r.new_entries for r in res_c0)
             if workers >= 2:  # the one writer's share of the round's CPU
                 hows[-1] += (f"; (b) CPU: this process {main_cpu:.2f} s, download "
                              f"processes {cpu_b - main_cpu:.2f} s")
             hows[-1] += (f"; (b) stored {stored} entries, {len(errors)} errors"
                          + (f" (first: {errors[0]})" if errors else "")
-                         + f"; (a) {not_modified} of {feeds} answered 304")
+                         + f"; (a) {not_modified} of {feeds} answered 304"
+                         + f"; (c) {unchanged} of {feeds} found unchanged, without the "
+                         f"digest {known} parsed and nothing new stored")
     docs = [feed_body(i, items, SITE) for i in range(feeds)]
     size = sum(map(len, docs)) / 1e6
     fp_wall, fp_cpu, fp_entries = _timed(lambda: _feedparser_all(docs))

@@ -91,7 +91,7 @@ def test_parallel_round_stores_what_one_poll_after_another_stores(
     sequential = inline.fetch_sources(force=True)
     one_by_one = _stored()
     Entry.objects.all().delete()
-    Source.objects.update(etag="", last_modified="")
+    Source.objects.update(etag="", last_modified="", content_digest="")
     workers.update({"fetch.workers": 3, "fetch.per_host": 2})
     feeds.most = 0
     parallel = inline.fetch_sources(force=True)

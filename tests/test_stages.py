@@ -73,6 +73,46 @@ def test_poll_stores_new_entries_once_and_304_changes_nothing(
     assert source.etag == '"v1"' and source.error_count == 0
 
 
+def test_the_same_body_again_is_not_parsed_and_a_changed_one_is(
+        http_server: LocalHTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that sends no validators answers 200 with the same bytes: nothing can be
+    new, so they are not parsed (as a 304). The digest covers the format read with, and is
+    kept only once a document is stored: a feed that fails is read again next time."""
+    from warta.core import download as download_module
+
+    rss = {"Content-Type": "application/rss+xml"}  # no ETag, no Last-Modified
+    http_server.add("/plain.xml", _feed(http_server, ["one", "two"]), headers=rss)
+    plain = Source.objects.create(name="Plain", url=http_server.url("/plain.xml"))
+    assert stages.poll_source(plain.pk, force=True).new_entries == 2
+    plain.refresh_from_db()
+    first = plain.content_digest
+    assert len(first) == 64 and not plain.etag
+    parsed: list[str] = []
+    real = download_module.parse_feed
+    monkeypatch.setattr(download_module, "parse_feed",
+                        lambda body, url, **kw: parsed.append(url) or real(body, url, **kw))
+    again = stages.poll_source(plain.pk, force=True)
+    assert again.not_modified and not again.new_entries and not again.error
+    assert parsed == [] and Entry.objects.count() == 2
+    plain.refresh_from_db()
+    assert plain.content_digest == first and plain.last_http_status == 200
+    # a story more: parsed, stored, the new digest kept
+    http_server.add("/plain.xml", _feed(http_server, ["one", "two", "three"]), headers=rss)
+    assert stages.poll_source(plain.pk, force=True).new_entries == 1 and len(parsed) == 1
+    plain.refresh_from_db()
+    assert plain.content_digest not in ("", first)
+    # the same bytes read as another format are read again
+    Source.objects.filter(pk=plain.pk).update(format="rss")
+    assert stages.poll_source(plain.pk, force=True).new_entries == 0 and len(parsed) == 2
+    # a body that cannot be read is tried again on every poll, never "not modified"
+    http_server.add("/plain.xml", "<!doctype html><html><body>gone</body></html>",
+                    headers={"Content-Type": "text/html"})
+    for _ in range(2):
+        failed = stages.poll_source(plain.pk, force=True)
+        assert "HTML page" in failed.error and not failed.not_modified
+    assert len(parsed) == 4 and Entry.objects.count() == 3
+
+
 def test_feed_error_is_recorded_and_stored_entries_are_kept(
         source: Source, http_server: LocalHTTPServer) -> None:
     stages.poll_source(source.pk, force=True)

@@ -323,8 +323,8 @@ def test_one_source_failing_to_store_keeps_the_others_of_its_batch(
         polls.append((source, lease, Download(fetched, parsed)))
     real = sources._record_source_success
 
-    def broken_for_the_second(source: Source, *args: Any) -> None:
-        real(source, *args)
+    def broken_for_the_second(source: Source, *args: Any, **kwargs: Any) -> None:
+        real(source, *args, **kwargs)
         if source.pk == made[1].pk:
             raise RuntimeError("a bug")
 

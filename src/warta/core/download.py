@@ -5,6 +5,7 @@ process claims sources and stores what they bring (``newsroom.stages.sources``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -17,12 +18,15 @@ from warta.core.fetch import FetchResult, decode_feed_bytes, fetch_options, fetc
 @dataclass
 class Download:
     """What the network and the parser made of a poll: the response (its body dropped once
-    parsed), the parsed feed (None for a 304), or the error. Picklable, errors included:
-    it may come back from a worker process."""
+    parsed), the parsed feed (None for a 304, and for a body the same as the last one
+    stored: ``unchanged``), or the error; ``digest`` is the body's :func:`body_digest`.
+    Picklable, errors included: it may come back from a worker process."""
 
     fetched: FetchResult | None = None
     parsed: ParsedFeed | None = None
     error: FetchError | FeedParseError | None = None
+    digest: str = ""
+    unchanged: bool = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -40,15 +44,26 @@ class Download:
         self.__dict__.update(state)
 
 
+def body_digest(content: bytes, format: str) -> str:
+    """sha256 of a feed body as fetched (decompressed) and the format it is read as."""
+    return hashlib.sha256(format.encode() + b"\x00" + content).hexdigest()
+
+
 def download_feed(url: str, etag: str | None, last_modified: str | None, format: str,
-                  cfg: Mapping[str, Any]) -> Download:
+                  cfg: Mapping[str, Any], digest: str | None = None) -> Download:
     """Fetch ``url`` (conditional GET) and parse it: no database, so it can run in any
-    thread or process. A FetchError or FeedParseError is returned in the Download, never
-    raised; anything else is a bug and raised."""
+    thread or process. A body whose :func:`body_digest` is ``digest`` (that of the last
+    document stored) is not parsed: a server that sends no validators, or ignores them,
+    answers 200 with the same bytes, which can hold nothing new (``unchanged``). A
+    FetchError or FeedParseError is returned in the Download, never raised; anything else
+    is a bug and raised."""
     try:
         fetched = fetch_url(url, etag=etag, last_modified=last_modified, **fetch_options(cfg))
         if fetched.not_modified:
             return Download(fetched)
+        new_digest = body_digest(fetched.content, format)
+        if new_digest == digest:
+            return Download(replace(fetched, content=b""), digest=new_digest, unchanged=True)
         body, read_as = decode_feed_bytes(fetched.content, fetched.encoding)
         content_type = fetched.content_type
         if read_as and content_type:  # the bytes are UTF-8 now, whatever was declared
@@ -56,4 +71,4 @@ def download_feed(url: str, etag: str | None, last_modified: str | None, format:
         parsed = parse_feed(body, fetched.url, content_type=content_type, format=format)
     except (FetchError, FeedParseError) as e:
         return Download(error=e)
-    return Download(replace(fetched, content=b""), parsed)
+    return Download(replace(fetched, content=b""), parsed, digest=new_digest)

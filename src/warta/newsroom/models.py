@@ -73,6 +73,10 @@ class Source(models.Model):
 
     etag = models.CharField(max_length=500, blank=True, default="")
     last_modified = models.CharField(max_length=100, blank=True, default="")
+    content_digest = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="sha256 of the format and the body of the last feed document stored: "
+                  "the same bytes again are not parsed (a server without validators)")
     last_fetched = models.DateTimeField(null=True, blank=True)
     last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     next_poll = models.DateTimeField(default=timezone.now, db_index=True)

@@ -95,10 +95,11 @@ def start_polls(source_ids: list[int], *, force: bool = False
     return out
 
 
-def download_args(source: Source) -> tuple[str, str | None, str | None, str, dict[str, Any]]:
+def download_args(source: Source
+                  ) -> tuple[str, str | None, str | None, str, dict[str, Any], str | None]:
     """:func:`download_feed`'s arguments for a claimed source (plain, picklable data)."""
     return (source.url, source.etag or None, source.last_modified or None, source.format,
-            fetch_settings())
+            fetch_settings(), source.content_digest or None)
 
 
 _FETCH_KEYS = ("fetch.timeout", "fetch.max_bytes", "fetch.user_agent", "fetch.contact_url",
@@ -111,8 +112,9 @@ def fetch_settings() -> dict[str, Any]:
 
 
 def finish_poll(source: Source, lease: datetime, download: Download) -> PollResult:
-    """Record a download on the claimed source: the error (back-off), a 304 (one statement,
-    no transaction), or the new entries and the next poll, in one transaction."""
+    """Record a download on the claimed source: the error (back-off), a 304 or the same
+    body as last time (one statement, no transaction), or the new entries, the body's
+    digest and the next poll, in one transaction."""
     result = PollResult(source.pk)
     if download.error is not None:
         result.error = str(download.error)
@@ -126,7 +128,7 @@ def finish_poll(source: Source, lease: datetime, download: Download) -> PollResu
         return result
     with transaction.atomic():
         result.new_entries = store_entries(source, parsed.entries)
-        _record_source_success(source, lease, fetched, parsed.ttl)
+        _record_source_success(source, lease, fetched, parsed.ttl, digest=download.digest)
     return result
 
 
@@ -440,7 +442,7 @@ def _decide(source: Source, *, status: int | None, headers: dict[str, str],
 
 
 def _record_source_success(source: Source, lease: datetime, fetched: FetchResult,
-                           ttl: int | None) -> None:
+                           ttl: int | None, *, digest: str = "") -> None:
     now = timezone.now()
     decision = _decide(source, status=fetched.status, headers=fetched.headers, ttl=ttl,
                        error_count=0)
@@ -455,6 +457,8 @@ def _record_source_success(source: Source, lease: datetime, fetched: FetchResult
         updates["last_modified"] = fetched.last_modified or ""
     if fetched.permanent_redirect_to:
         updates["url"] = fetched.permanent_redirect_to
+    if digest:  # the document just stored: the same bytes next time need no parsing
+        updates["content_digest"] = digest
     _update_source(source, lease, updates)
 
 
