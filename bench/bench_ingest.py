@@ -310,6 +310,10 @@ def poll_round(
 
     rows = []
     hows = []
+    # the host's speed drifts within minutes: feedparser on a fifth of the feeds before the
+    # rounds as well as on all of them after, so the drift shows beside the ratios
+    sample = [feed_body(i, items, SITE) for i in range(max(1, feeds // 5))]
+    fp_before = _timed(lambda: _feedparser_all(sample))[1] / len(sample)
     with feed_server(server, tmp, feeds, items) as base:
         Source.objects.bulk_create(
             Source(name=f"Bench {i}", url=f"{base}/feed/{i}") for i in range(feeds)
@@ -375,6 +379,11 @@ def poll_round(
     print(
         f"parse_feed: {pw_fast}/{feeds} feeds on the fast path, {pw_entries} entries; "
         f"feedparser {fp_entries} entries"
+    )
+    print(
+        f"feedparser CPU per feed: {fp_before * 1000:.2f} ms before the rounds "
+        f"({len(sample)} feeds), {fp_cpu / feeds * 1000:.2f} ms after (all; the ratios "
+        "below use this one)"
     )
     print(
         f"{'what':<32} {'wall s':>8} {'CPU s':>7} {'sources/s':>10} {'CPU ms/feed':>12} "
