@@ -19,14 +19,13 @@ from warta.core.fetch import FetchResult, decode_feed_bytes, fetch_options, fetc
 class Download:
     """What the network and the parser made of a poll: the response (its body dropped once
     parsed), the parsed feed (None for a 304, and for a body the same as the last one
-    stored: ``unchanged``), or the error; ``digest`` is the body's :func:`body_digest`.
+    stored), or the error; ``digest`` is the body's :func:`body_digest`.
     Picklable, errors included: it may come back from a worker process."""
 
     fetched: FetchResult | None = None
     parsed: ParsedFeed | None = None
     error: FetchError | FeedParseError | None = None
     digest: str = ""
-    unchanged: bool = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -54,7 +53,7 @@ def download_feed(url: str, etag: str | None, last_modified: str | None, format:
     """Fetch ``url`` (conditional GET) and parse it: no database, so it can run in any
     thread or process. A body whose :func:`body_digest` is ``digest`` (that of the last
     document stored) is not parsed: a server that sends no validators, or ignores them,
-    answers 200 with the same bytes, which can hold nothing new (``unchanged``). A
+    answers 200 with the same bytes, which can hold nothing new. A
     FetchError or FeedParseError is returned in the Download, never raised; anything else
     is a bug and raised."""
     try:
@@ -63,7 +62,7 @@ def download_feed(url: str, etag: str | None, last_modified: str | None, format:
             return Download(fetched)
         new_digest = body_digest(fetched.content, format)
         if new_digest == digest:
-            return Download(replace(fetched, content=b""), digest=new_digest, unchanged=True)
+            return Download(replace(fetched, content=b""), digest=new_digest)
         body, read_as = decode_feed_bytes(fetched.content, fetched.encoding)
         content_type = fetched.content_type
         if read_as and content_type:  # the bytes are UTF-8 now, whatever was declared
