@@ -5,26 +5,27 @@
                                            [--server nginx|python]
 
 A local HTTP server serves N feeds: Debian's nginx when it is installed (static files, its
-own ETag and 304 answers: a few hundredths of a millisecond of CPU per feed, as a remote
-server costs this machine nothing), else Python's ``http.server`` in a separate process
-(``--server python``; it needs ~1.7 ms of CPU per feed on a 2-core machine, taken from the
-cores the round runs on). Its CPU is not counted either way. Round (b): every feed returns
-``--items`` new real-shaped items (title, link, guid, pubDate, dc:creator, categories,
-description; every third item a ``content:encoded`` body of several paragraphs and a
-``media:content`` image with caption and credit). Round (a): every feed answers 304 Not
-Modified to the ETag stored by round (b). Round (c): the stored validators are forgotten,
-as with a server that sends none, so every feed answers 200 with the bytes stored in round
-(b): recognised by their digest and not parsed; and once more with the digest forgotten
-too (the baseline: each document parsed and its items found stored, as before the digest).
-The rounds run the real path: claim the source, fetch it with conditional GET, parse
-(feedparser-rs, feedparser as fallback), store new entries, schedule the next poll — into
-a separate SQLite file. ``--workers`` lists the ``fetch.workers`` settings to run the
-rounds with (download processes during the round; 1: one poll after another in this
-process; 0: one per core; default "1,0": both, each from nothing stored); the table says
-which ran. CPU is this process's plus the download processes' (not the server's).
+own ETag and 304 answers, little CPU: a remote server costs this machine none), else
+Python's ``http.server`` in a separate process (``--server python``; its CPU, far more
+than nginx's, comes from the cores the round runs on). Its CPU is not counted either way.
+Round (b): every feed returns ``--items`` new real-shaped items (title, link, guid,
+pubDate, dc:creator, categories, description; every third item a ``content:encoded`` body
+of several paragraphs and a ``media:content`` image with caption and credit). Round (a):
+every feed answers 304 Not Modified to the ETag stored by round (b). Round (c): the stored
+validators are forgotten, as with a server that sends none, so every feed answers 200 with
+the bytes stored in round (b): recognised by their digest and not parsed; and once more
+with the digest forgotten too (the baseline: each document parsed and its items found
+stored, as before the digest). The rounds run the real path: claim the source, fetch it
+with conditional GET, parse (feedparser-rs, feedparser as fallback), store new entries,
+schedule the next poll — into a separate SQLite file. ``--workers`` lists the
+``fetch.workers`` settings to run the rounds with (download processes during the round; 1:
+one poll after another in this process; 0: one per core; default "1,0": both, each from
+nothing stored); the table says which ran. CPU is this process's plus the download
+processes' (not the server's).
 
 Baseline in the same run: plain ``feedparser.parse`` on the same bytes (parsing only, no
-fetch, no database). Then (``--deep N``, default 20,000; 0 skips it) 100 documents of 20 new
+fetch, no database; on a fifth of them before the rounds too, to show the host's drift).
+Then (``--deep N``, default 20,000; 0 skips it) 100 documents of 20 new
 items stored into one source already holding N entries: the dedup look-ups against a long
 history. Then the 200 real feeds of
 ../shared/corpus/feeds/fastfeedparser-bench through ``parse_feed`` vs ``feedparser.parse``.

@@ -178,15 +178,15 @@ def test_claim_takes_the_lease_once_and_loads_the_source(
     )
     # after the create: Django's own INSERT on PostgreSQL relies on the flag
     monkeypatch.setattr(connection.features, "can_return_columns_from_insert", returning)
-    assert _sql._claim_and_load(source.pk, force=False) is None  # not due
-    claimed = _sql._claim_and_load(source.pk, force=True)
+    assert _sql._claim_and_load_many([source.pk], force=False) == {}  # not due
+    claimed = _sql._claim_and_load_many([source.pk], force=True).get(source.pk)
     assert claimed is not None
     lease, loaded = claimed
     assert loaded.pk == source.pk and loaded.lease_until == lease
     assert loaded.next_poll == later and loaded.folder_seen == {"a.xml": [1, 2]}
     assert loaded.enabled is True and loaded.name == "Wire"
     assert Source.objects.get(pk=source.pk).lease_until == lease
-    assert _sql._claim_and_load(source.pk, force=True) is None  # the lease is held
+    assert _sql._claim_and_load_many([source.pk], force=True) == {}  # the lease is held
     _sql._update_source(
         loaded,
         lease,

@@ -87,8 +87,6 @@ def _poll_in_turn(ids: list[int], *, force: bool) -> list[stages.PollResult]:
     results: dict[int, stages.PollResult] = {}
 
     def store(done: list[Any]) -> None:
-        if not done:
-            return
         results.update((r.source_id, r) for r in finish_polls(done))
         done.clear()
 

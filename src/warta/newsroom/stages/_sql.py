@@ -69,16 +69,12 @@ def claim_source(source_id: int, *, force: bool = False) -> datetime | None:
     return lease if claimed else None
 
 
-def _claim_and_load(source_id: int, *, force: bool) -> tuple[datetime, Source] | None:
-    """:func:`claim_source` and the claimed row in one statement (UPDATE ... RETURNING,
-    SQLite 3.35+ and PostgreSQL; two statements where the database lacks it)."""
-    return _claim_and_load_many([source_id], force=force).get(source_id)
-
-
 def _claim_and_load_many(source_ids: list[int], *, force: bool
                          ) -> dict[int, tuple[datetime, Source]]:
-    """:func:`_claim_and_load` for several sources in one statement: id → (lease, source)
-    of those claimed (all share one lease time). Chunks under SQLite's parameter limit."""
+    """:func:`claim_source` for several sources and the claimed rows in one statement
+    (UPDATE ... RETURNING, SQLite 3.35+ and PostgreSQL; two statements per source where
+    the database lacks it): id → (lease, source) of those claimed (all share one lease
+    time). Chunks under SQLite's parameter limit."""
     if not connection.features.can_return_columns_from_insert:  # same SQLite release
         found = {}
         for pk in source_ids:

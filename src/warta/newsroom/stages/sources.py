@@ -138,6 +138,8 @@ def finish_polls(polls: Sequence[tuple[Source, datetime, Download]]) -> list[Pol
     is stored in a savepoint of its own: an unexpected exception while storing one (a bug)
     rolls back only that one; the others are committed, then the exception is raised."""
     results: list[PollResult] = []
+    if not polls:  # nothing to store: no transaction (SQLite's BEGIN IMMEDIATE locks)
+        return results
     failure: Exception | None = None
     with transaction.atomic():
         for source, lease, download in polls:
