@@ -6,7 +6,7 @@ process claims sources and stores what they bring (``newsroom.stages.sources``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -49,13 +49,16 @@ def body_digest(content: bytes, format: str) -> str:
 
 
 def download_feed(url: str, etag: str | None, last_modified: str | None, format: str,
-                  cfg: Mapping[str, Any], digest: str | None = None) -> Download:
+                  cfg: Mapping[str, Any], digest: str | None = None,
+                  known_items: Collection[str] = ()) -> Download:
     """Fetch ``url`` (conditional GET) and parse it: no database, so it can run in any
     thread or process. A body whose :func:`body_digest` is ``digest`` (that of the last
     document stored) is not parsed: a server that sends no validators, or ignores them,
-    answers 200 with the same bytes, which can hold nothing new. A
-    FetchError or FeedParseError is returned in the Download, never raised; anything else
-    is a bug and raised."""
+    answers 200 with the same bytes, which can hold nothing new. In a changed body, the
+    items whose digest is in ``known_items`` (the ``item_digests`` of the last document
+    stored) are not read again (``parse_feed``): a feed that gained one story is read for
+    that story. A FetchError or FeedParseError is returned in the Download, never raised;
+    anything else is a bug and raised."""
     try:
         fetched = fetch_url(url, etag=etag, last_modified=last_modified, **fetch_options(cfg))
         if fetched.not_modified:
@@ -67,7 +70,8 @@ def download_feed(url: str, etag: str | None, last_modified: str | None, format:
         content_type = fetched.content_type
         if read_as and content_type:  # the bytes are UTF-8 now, whatever was declared
             content_type = f"{content_type}; charset=utf-8"
-        parsed = parse_feed(body, fetched.url, content_type=content_type, format=format)
+        parsed = parse_feed(body, fetched.url, content_type=content_type, format=format,
+                            known_items=known_items)
     except (FetchError, FeedParseError) as e:
         return Download(error=e)
     return Download(replace(fetched, content=b""), parsed, digest=new_digest)

@@ -26,7 +26,7 @@ import json
 import re
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
@@ -97,7 +97,13 @@ golden files of feeds without them do not change."""
 @dataclass(frozen=True)
 class ParsedFeed:
     """A parsed feed. ``format`` is e.g. "rss20", "atom10", "json11"; ``warnings`` holds
-    what a lenient parse had to forgive (the feed was still usable)."""
+    what a lenient parse had to forgive (the feed was still usable).
+
+    ``item_digests``: a digest of each item as read (its bytes and what it is read
+    against), in document order, for the next poll; empty where the parser makes none (all
+    but the fast path). ``known_guids``: the guids of the items left out of ``entries``
+    because their digest was among those the caller knew (``parse_feed(known_items=)``):
+    the same bytes read the same way, stored already."""
 
     title: str
     link: str
@@ -106,11 +112,15 @@ class ParsedFeed:
     entries: list[FeedEntry]
     format: str = ""
     warnings: list[str] = field(default_factory=list)
+    item_digests: list[str] = field(default_factory=list)
+    known_guids: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (datetimes as ISO 8601 UTC, images as [url, caption, credit]);
-        the wire fields of an entry appear only when set (``WIRE_DEFAULTS``)."""
+        the wire fields of an entry appear only when set (``WIRE_DEFAULTS``). The digests
+        and known guids (bookkeeping for the next poll, not the feed) are left out."""
         data = asdict(self)
+        del data["item_digests"], data["known_guids"]
         for entry in data["entries"]:
             for key, default in WIRE_DEFAULTS.items():
                 if entry[key] == default:
@@ -131,6 +141,7 @@ def parse_feed(
     content_type: str | None = None,
     backend: FeedBackend | None = None,
     format: str | None = None,
+    known_items: Collection[str] = (),
 ) -> ParsedFeed:
     """Parse feed ``content`` fetched from ``url`` (the base for relative links).
 
@@ -139,6 +150,10 @@ def parse_feed(
     Raises FeedParseError with a readable message when the bytes are not a feed:
     "feed is empty", "not a feed: looks like an HTML page", "XML error: ...", or when
     the document declares entities that could expand without bound (entity bomb).
+
+    ``known_items``: the ``item_digests`` of the document stored last. On the fast path an
+    item whose digest is among them is not read again (no sanitising, no mapping): only its
+    guid is given, in ``known_guids``. Every other parser reads every item.
 
     ``format`` is the source's format ("ninjs", "newsml", "sitemap"; "auto"/None or a
     feed format: detected from the content). Wire formats and news sitemaps are read by
@@ -162,7 +177,7 @@ def parse_feed(
     if backend is None:
         from warta.core.feeds_fast import FastFirstBackend  # builds on the normalisers here
 
-        backend = FastFirstBackend()
+        backend = FastFirstBackend(known_items)
     return backend.parse(content, url, content_type)
 
 

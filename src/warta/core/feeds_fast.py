@@ -20,12 +20,15 @@ kept for those), finds fewer entries in than the bytes hold, or one in a legacy 
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Collection
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser_rs
 
+from warta import __version__
 from warta.core.errors import FeedParseError
 from warta.core.feeds import (
     _HTML_TYPES,
@@ -58,8 +61,8 @@ class FastFirstBackend:
     ``last_path`` says which parser produced the last result ("fast" or "feedparser") and
     ``last_reason`` why the fallback was taken; both are for benchmarks and tests."""
 
-    def __init__(self) -> None:
-        self.fast = FeedparserRsBackend()
+    def __init__(self, known_items: Collection[str] = ()) -> None:
+        self.fast = FeedparserRsBackend(known_items)
         self.tolerant = FeedparserBackend()
         self.last_path = ""
         self.last_reason = ""
@@ -120,7 +123,15 @@ def fallback_reason(raw: Any, content: bytes) -> str:
 
 class FeedparserRsBackend:
     """RSS/Atom with feedparser-rs. ``parse`` raises FeedParseError when the fast parser
-    cannot read the bytes; use :class:`FastFirstBackend` for the fallback."""
+    cannot read the bytes; use :class:`FastFirstBackend` for the fallback.
+
+    Each item gets a digest (:func:`item_digests`); an item whose digest is in
+    ``known_items`` (those of the document stored last) is left out of the entries, its
+    guid kept in ``known_guids``: the same bytes, read against the same things, give the
+    same entry, which is stored already."""
+
+    def __init__(self, known_items: Collection[str] = ()) -> None:
+        self.known = frozenset(known_items)
 
     def parse(self, content: bytes, url: str, content_type: str | None) -> ParsedFeed:
         try:
@@ -139,10 +150,19 @@ class FeedparserRsBackend:
         feed = raw.feed
         is_rss = raw.version.startswith("rss")
         feed_base = url if is_rss else urljoin(url, _detail_base(feed.title_detail))
-        captions = _media_captions(content) if _MRSS.encode() in content else {}
         language = (feed.language or "").strip().lower() or None
         has_pubdate = b"pubDate>" in content
-        entries = [_entry(e, language, url, captions, is_rss, has_pubdate) for e in raw.entries]
+        raw_entries = raw.entries
+        digests = item_digests(content, len(raw_entries),
+                               f"{url}\x00{raw.version}\x00{language}\x00{has_pubdate}")
+        known = self.known
+        fresh = [e for e, d in zip(raw_entries, digests, strict=True) if d not in known
+                 ] if digests and known else raw_entries
+        captions = (_media_captions(content) if fresh and _MRSS.encode() in content else {})
+        entries = [_entry(e, language, url, captions, is_rss, has_pubdate) for e in fresh]
+        known_guids = [] if fresh is raw_entries else [
+            _known_guid(e, language, url, is_rss, has_pubdate)
+            for e, d in zip(raw_entries, digests, strict=True) if d in known]
         ttl = feed.ttl
         return ParsedFeed(
             title=plain_text(feed.title, is_html=_title_is_html(feed.title_detail, is_rss)),
@@ -152,7 +172,47 @@ class FeedparserRsBackend:
             entries=entries,
             format=raw.version,
             warnings=[],
+            item_digests=digests,
+            known_guids=known_guids,
         )
+
+
+# Bumped when warta reads an item differently (a digest of the old reading must not match)
+_READING = "1"
+_ROOT_START = re.compile(rb"<[A-Za-z][^>]*>")
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+
+
+def item_digests(content: bytes, entries: int, context: str) -> list[str]:
+    """A digest of each <item>/<entry> of a document the fast parser read (which checked
+    that no such tag hides in text: ``fallback_reason``), in document order: sha256 of
+    warta's version and reading, ``context`` (the feed URL, format, channel language,
+    whatever else every item is read against), the root element's start tag (namespace
+    prefixes, xml:base, xml:lang) and the item's bytes, up to the next item (the last: to
+    the end). [] when the tags found are not one per entry: then no item is known."""
+    starts = [m.start() for m in _ITEM_TAG.finditer(content)]
+    if not starts or len(starts) != entries:
+        return []
+    root = _ROOT_START.search(_COMMENT.sub(b"", content[:starts[0]]))
+    shared = hashlib.sha256(f"{__version__}\x00{_READING}\x00{context}\x00".encode())
+    shared.update(root.group(0) if root else b"")
+    view = memoryview(content)
+    out = []
+    for start, end in zip(starts, [*starts[1:], len(content)], strict=True):
+        h = shared.copy()
+        h.update(view[start:end])
+        out.append(h.hexdigest()[:32])
+    return out
+
+
+def _known_guid(e: Any, language: str | None, url: str, is_rss: bool, has_pubdate: bool
+                ) -> str:
+    """The guid :func:`_entry` gives an item, without reading the rest of it where the item
+    has an id or a link (``make_guid`` takes the first of them that is not blank)."""
+    for candidate in (e.id, e.link):
+        if candidate and candidate.strip():
+            return str(candidate.strip())
+    return _entry(e, language, url, {}, is_rss, has_pubdate).guid
 
 
 def _detail_base(detail: Any) -> str:

@@ -137,7 +137,7 @@ class SourceAdmin(AuditedAdmin):
     readonly_fields = ["etag", "last_modified", "last_fetched", "last_http_status",
                        "next_poll", "next_poll_reason", "lease_until", "lease_owner",
                        "error_count", "last_error", "last_error_at", "created", "folder_seen",
-                       "content_digest"]
+                       "content_digest", "item_digests"]
     fieldsets = [
         (None, {"fields": ["name", "url", "format", "language", "enabled", "extract_rules"]}),
         (gettext_lazy("Editorial policy"), {"fields": ["auto_publish", "category",
@@ -155,8 +155,8 @@ class SourceAdmin(AuditedAdmin):
         (gettext_lazy("Health"), {"classes": ["collapse"], "fields": [
             "disabled_reason", "last_fetched", "last_http_status", "error_count",
             "last_error", "last_error_at", "next_poll", "next_poll_reason", "etag",
-            "last_modified", "content_digest", "lease_until", "lease_owner", "folder_seen",
-            "created"]}),
+            "last_modified", "content_digest", "item_digests", "lease_until", "lease_owner",
+            "folder_seen", "created"]}),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:

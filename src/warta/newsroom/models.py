@@ -77,6 +77,10 @@ class Source(models.Model):
         max_length=64, blank=True, default="",
         help_text="sha256 of the format and the body of the last feed document stored: "
                   "the same bytes again are not parsed (a server without validators)")
+    item_digests = models.JSONField(
+        default=list, blank=True,
+        help_text="a digest of each item of the last feed document stored: in a changed "
+                  "document, those items are not read again")
     last_fetched = models.DateTimeField(null=True, blank=True)
     last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     next_poll = models.DateTimeField(default=timezone.now, db_index=True)

@@ -95,11 +95,20 @@ def start_polls(source_ids: list[int], *, force: bool = False
     return out
 
 
-def download_args(source: Source
-                  ) -> tuple[str, str | None, str | None, str, dict[str, Any], str | None]:
+def download_args(source: Source) -> tuple[str, str | None, str | None, str, dict[str, Any],
+                                           str | None, list[str]]:
     """:func:`download_feed`'s arguments for a claimed source (plain, picklable data)."""
     return (source.url, source.etag or None, source.last_modified or None, source.format,
-            fetch_settings(), source.content_digest or None)
+            fetch_settings(), source.content_digest or None, _item_digests(source))
+
+
+def _item_digests(source: Source) -> list[str]:
+    """The source's ``item_digests`` where they are a list of strings (the admin could
+    have saved anything in the JSON field), else none."""
+    value = source.item_digests
+    if isinstance(value, list) and all(isinstance(d, str) for d in value):
+        return value
+    return []
 
 
 _FETCH_KEYS = ("fetch.timeout", "fetch.max_bytes", "fetch.user_agent", "fetch.contact_url",
@@ -114,7 +123,9 @@ def fetch_settings() -> dict[str, Any]:
 def finish_poll(source: Source, lease: datetime, download: Download) -> PollResult:
     """Record a download on the claimed source: the error (back-off), a 304 or the same
     body as last time (one statement, no transaction), or the new entries, the body's
-    digest and the next poll, in one transaction."""
+    and the items' digests and the next poll, in one transaction. Items the download left
+    unread (known by their digest) count as in the document, unread: their guids still
+    tell which guids the document repeats (``unreliable_guids``)."""
     result = PollResult(source.pk)
     if download.error is not None:
         result.error = str(download.error)
@@ -127,8 +138,10 @@ def finish_poll(source: Source, lease: datetime, download: Download) -> PollResu
         _record_source_success(source, lease, fetched, None)
         return result
     with transaction.atomic():
-        result.new_entries = store_entries(source, parsed.entries)
-        _record_source_success(source, lease, fetched, parsed.ttl, digest=download.digest)
+        result.new_entries = store_entries(source, parsed.entries,
+                                           known_guids=parsed.known_guids)
+        _record_source_success(source, lease, fetched, parsed.ttl, digest=download.digest,
+                               item_digests=parsed.item_digests)
     return result
 
 
@@ -188,10 +201,13 @@ def _poll_folder(source: Source, lease: datetime, result: PollResult) -> PollRes
     return result
 
 
-def unreliable_guids(entries: Sequence[FeedEntry]) -> set[str]:
+def unreliable_guids(entries: Sequence[FeedEntry], known_guids: Sequence[str] = ()
+                     ) -> set[str]:
     """The guids one feed document gives to more than one item (and the blank guid):
-    they cannot tell its stories apart, so those items are known by their URL instead."""
+    they cannot tell its stories apart, so those items are known by their URL instead.
+    ``known_guids``: those of the document's items left unread (stored already)."""
     seen = Counter(fe.guid for fe in entries)
+    seen.update(known_guids)
     return {guid for guid, n in seen.items() if n > 1 or not guid.strip()}
 
 
@@ -239,8 +255,11 @@ def _item(fe: FeedEntry, shaky: set[str]) -> _Item:
 
 
 
-def store_entries(source: Source, entries: Sequence[FeedEntry]) -> int:
-    """Store one parsed feed document's items; returns how many were new.
+def store_entries(source: Source, entries: Sequence[FeedEntry],
+                  known_guids: Sequence[str] = ()) -> int:
+    """Store one parsed feed document's items; returns how many were new. ``known_guids``:
+    the guids of the document's other items, left unread because their bytes are those
+    of items stored already (``ParsedFeed.known_guids``).
 
     The same decisions as :func:`_store_entry` item by item, made in bulk: the stored
     entries the items may be are read in a few queries (by guid, normalised URL and content
@@ -252,7 +271,7 @@ def store_entries(source: Source, entries: Sequence[FeedEntry]) -> int:
     story (the later one would be a revision of the earlier), and an insert that violates
     the (source, guid) constraint — a concurrent poll stored an item first; item by item,
     that one is recognised and not stored twice. Runs inside the caller's transaction."""
-    shaky = unreliable_guids(entries)
+    shaky = unreliable_guids(entries, known_guids)
     items = [_item(fe, shaky) for fe in entries]
     if not items:
         return 0
@@ -444,7 +463,8 @@ def _decide(source: Source, *, status: int | None, headers: dict[str, str],
 
 
 def _record_source_success(source: Source, lease: datetime, fetched: FetchResult,
-                           ttl: int | None, *, digest: str = "") -> None:
+                           ttl: int | None, *, digest: str = "",
+                           item_digests: list[str] | None = None) -> None:
     now = timezone.now()
     decision = _decide(source, status=fetched.status, headers=fetched.headers, ttl=ttl,
                        error_count=0)
@@ -459,8 +479,9 @@ def _record_source_success(source: Source, lease: datetime, fetched: FetchResult
         updates["last_modified"] = fetched.last_modified or ""
     if fetched.permanent_redirect_to:
         updates["url"] = fetched.permanent_redirect_to
-    if digest:  # the document just stored: the same bytes next time need no parsing
-        updates["content_digest"] = digest
+    if digest:  # the document just stored: the same bytes next time need no parsing,
+        updates["content_digest"] = digest  # the same items in other bytes no reading
+        updates["item_digests"] = item_digests or []
     _update_source(source, lease, updates)
 
 
