@@ -23,6 +23,7 @@ import hashlib
 import html
 import io
 import json
+import logging
 import re
 import time
 import zlib
@@ -59,6 +60,8 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "w
 _URL_ATTRIBUTES = frozenset({"href", "src"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _MRSS = "http://search.yahoo.com/mrss/"
+
+log = logging.getLogger("warta.feeds")
 
 
 class FeedImage(NamedTuple):
@@ -167,18 +170,24 @@ def parse_feed(
     _refuse_entity_declarations(probe, url)
     from warta.core.wire import wire_backend  # wire builds on this module's normalisers
 
-    wire = wire_backend(format, probe)
-    if wire is not None:
-        return wire.parse(content, url, content_type)
-    if head[:1] in (b"{", b"["):
-        return JSONFeedBackend().parse(content, url, content_type)
-    if _looks_like_html(head):
+    chosen: FeedBackend | None = wire_backend(format, probe)
+    if chosen is None and head[:1] in (b"{", b"["):
+        chosen = JSONFeedBackend()
+    if chosen is None and _looks_like_html(head):
         raise FeedParseError(url, "not a feed: looks like an HTML page")
-    if backend is None:
+    if chosen is None:
         from warta.core.feeds_fast import FastFirstBackend  # builds on the normalisers here
 
-        backend = FastFirstBackend(known_items)
-    return backend.parse(content, url, content_type)
+        chosen = backend if backend is not None else FastFirstBackend(known_items)
+    try:
+        return chosen.parse(content, url, content_type)
+    except FeedParseError:
+        raise
+    except Exception as e:
+        # hostile bytes a parser or a normaliser did not expect: an error on this feed, with
+        # the traceback in the log (a bug to fix), never an exception out of the poll round
+        log.exception("parsing %s failed", url)
+        raise FeedParseError(url, f"unreadable feed: {type(e).__name__}") from e
 
 
 MAX_DECOMPRESSED = 50_000_000
@@ -297,7 +306,10 @@ def _resolved_value(raw: str, base: str) -> str | None:
     tags, the site's logo), and one feed's items share a base."""
     if raw.startswith(("https://", "http://")) and "&" not in raw:
         # already absolute: only the host check (urljoin is the slow part)
-        return raw if urlsplit(raw).netloc else None
+        try:
+            return raw if urlsplit(raw).netloc else None
+        except ValueError:  # a malformed host ("http://[::1")
+            return None
     url = safe_url(html.unescape(raw) if "&" in raw else raw, base)
     if not url:
         return None
@@ -323,11 +335,25 @@ def safe_url(value: str | None, base: str = "") -> str:
             origin = _origin(base)
             if origin:
                 return origin + value
-    absolute = urljoin(base, value) if base else value
-    parts = urlsplit(absolute)
+    try:
+        absolute = urljoin(base, value) if base else value
+        parts = urlsplit(absolute)
+    except ValueError:  # a malformed host ("http://[::1"), in the value or the base
+        return ""
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
     return absolute
+
+
+def join_base(base: str, ref: str) -> str:
+    """``urljoin(base, ref)`` for an ``xml:base`` (``ref``): ``base`` itself where ``ref``
+    is empty or not a usable URL (urljoin raises on a malformed host)."""
+    if not ref:
+        return base
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return base
 
 
 # Shapes urljoin leaves as they are: printable ASCII, no backslash, brackets or ";" in
@@ -422,8 +448,14 @@ class FeedparserBackend:
         # No content-location: feedparser would resolve relative RSS guids against it, and a
         # guid must not change when the feed moves. Links are resolved here instead.
         headers = {"content-type": _content_type_for(content, content_type)}
+        if b"&#" in content:
+            content = _BAD_CHARREF.sub(_charref_or_replacement, content)
         # A file object, never bytes or str: feedparser treats a str as a URL or file path.
-        d = feedparser.parse(io.BytesIO(content), response_headers=headers)
+        try:
+            d = feedparser.parse(io.BytesIO(content), response_headers=headers)
+        except Exception as e:  # its loose parser has failures of its own on hostile input
+            log.warning("feedparser failed on %s: %r", url, e)
+            raise FeedParseError(url, f"unreadable feed: {type(e).__name__}") from e
         _check_feedparser_result(d, content, url)
         captions = _media_captions(content) if _MRSS.encode() in content else {}
         feed = d.feed
@@ -440,6 +472,19 @@ class FeedparserBackend:
             format=d.get("version") or "",
             warnings=_feedparser_warnings(d),
         )
+
+
+# A numeric character reference: feedparser's loose parser fails on those that name no
+# character XML allows (a surrogate, 0, past U+10FFFF); they become U+FFFD, as XML
+# parsers that recover read them.
+_BAD_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+
+
+def _charref_or_replacement(m: re.Match[bytes]) -> bytes:
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"
+    return m.group(0)
 
 
 def _inherit_feed_authors(entries: list[FeedEntry], feed: Any) -> list[FeedEntry]:
@@ -501,7 +546,7 @@ def _is_html(detail: Any) -> bool:
 def _entry_from_feedparser(
     e: Any, feed_language: str | None, feed_url: str, captions: dict[str, tuple[str, str]]
 ) -> FeedEntry:
-    base = urljoin(feed_url, (e.get("title_detail") or {}).get("base") or "")
+    base = join_base(feed_url, (e.get("title_detail") or {}).get("base") or "")
     title = plain_text(e.get("title"), is_html=_is_html(e.get("title_detail")))
     updated = dict.get(e, "updated")  # not e.get(): feedparser falls back to published
     published_raw = e.get("published") or updated or ""
@@ -550,7 +595,7 @@ def _feedparser_content(contents: list[Any], base: str) -> str:
     """The first HTML content (content:encoded, atom:content), else the first text one."""
     for c in contents:
         if c.get("type") in _HTML_TYPES and c.get("value"):
-            return sanitize_html(c["value"], urljoin(base, c.get("base") or ""))
+            return sanitize_html(c["value"], join_base(base, c.get("base") or ""))
     for c in contents:
         if c.get("value"):
             return text_to_html(c["value"])
@@ -604,10 +649,13 @@ def _read_media_captions(content: bytes) -> dict[str, tuple[str, str]]:
     if root is None:
         return {}
     found: dict[str, tuple[str, str]] = {}
-    for el in root.iter(f"{{{_MRSS}}}content", f"{{{_MRSS}}}thumbnail"):
-        url = (el.get("url") or "").strip()
-        if url and url not in found:
-            found[url] = (_media_text(el, "description"), _media_text(el, "credit"))
+    try:
+        for el in root.iter(f"{{{_MRSS}}}content", f"{{{_MRSS}}}thumbnail"):
+            url = (el.get("url") or "").strip()
+            if url and url not in found:
+                found[url] = (_media_text(el, "description"), _media_text(el, "credit"))
+    except ValueError:  # recover mode kept bytes its text reader cannot decode
+        return {}
     return found
 
 

@@ -24,7 +24,6 @@ import hashlib
 import re
 from collections.abc import Collection
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser_rs
 
@@ -39,6 +38,8 @@ from warta.core.feeds import (
     ParsedFeed,
     _media_captions,
     _unique,
+    join_base,
+    log,
     make_guid,
     plain_text,
     safe_url,
@@ -76,9 +77,15 @@ class FastFirstBackend:
                 reason = f"fast parser failed: {type(e).__name__}"
             else:
                 reason = fallback_reason(raw, content)
-                if not reason:
+            if not reason:
+                try:
+                    built = self.fast.build(raw, content, url)
+                except Exception as e:  # something the checks above did not foresee
+                    reason = f"fast path failed: {type(e).__name__}"
+                    log.warning("%s: %s (%r); read with feedparser", url, reason, e)
+                else:
                     self.last_path, self.last_reason = "fast", ""
-                    return self.fast.build(raw, content, url)
+                    return built
         self.last_path, self.last_reason = "feedparser", reason
         return self.tolerant.parse(content, url, content_type)
 
@@ -149,7 +156,7 @@ class FeedparserRsBackend:
     def build(self, raw: Any, content: bytes, url: str) -> ParsedFeed:
         feed = raw.feed
         is_rss = raw.version.startswith("rss")
-        feed_base = url if is_rss else urljoin(url, _detail_base(feed.title_detail))
+        feed_base = url if is_rss else join_base(url, _detail_base(feed.title_detail))
         language = (feed.language or "").strip().lower() or None
         has_pubdate = b"pubDate>" in content
         raw_entries = raw.entries
@@ -249,7 +256,7 @@ def _entry(
     title_detail, summary_detail = e.title_detail, e.summary_detail
     # RSS: links resolve against the feed's own URL, as on the feedparser path (feedparser-rs
     # would use the channel <link>); feeds with xml:base take the feedparser path
-    base = feed_url if is_rss else urljoin(feed_url, _detail_base(title_detail))
+    base = feed_url if is_rss else join_base(feed_url, _detail_base(title_detail))
     title = plain_text(e.title, is_html=_title_is_html(title_detail, is_rss))
     # feedparser-rs repeats an RSS item's pubDate as `updated`, feedparser does not; and it
     # reads dc:date as the publication date where feedparser reads it as `updated`
@@ -358,7 +365,7 @@ def _content(contents: list[Any], base: str, *, use_base: bool) -> str:
     """The first HTML content (content:encoded, atom:content), else the first text one."""
     for c in contents:
         if c.type in _HTML_TYPES and c.value:
-            return _sanitize(c.value, urljoin(base, c.base or "") if use_base else base)
+            return _sanitize(c.value, join_base(base, c.base or "") if use_base else base)
     for c in contents:
         if c.value:
             return text_to_html(c.value)
