@@ -247,3 +247,53 @@ def test_wire_item_without_body_or_link_fails_with_a_reason(
     stages.poll_source(source.pk, force=True)
     entry = Entry.objects.get(guid="urn:h")
     assert entry.status == Entry.Status.FAILED and "neither a body nor a link" in entry.error
+
+
+def test_values_longer_than_their_columns_are_an_outcome_not_a_failure(
+        http_server: LocalHTTPServer) -> None:
+    """What a server or a feed sends may be longer than the column it goes to, and
+    PostgreSQL refuses such a row (the poll failed on every try, and stored nothing): an
+    item's link past 2,000 characters is no link (the item is stored, failed with the
+    reason, or from its body), an ETag or Last-Modified too long is not kept, and a feed
+    that moved for good to a URL too long, or to one another source has, keeps its URL."""
+    long_link = "https://news.example/" + "a" * 2500
+    items = (f"<item><title>Long</title><link>{long_link}</link><guid>long</guid></item>"
+             f"<item><title>Long, with a body</title><link>{long_link}b</link><guid>body</guid>"
+             "<content:encoded><![CDATA[<p>The whole story.</p>]]></content:encoded></item>"
+             "<item><title>Fine</title><link>https://news.example/ok</link><guid>ok</guid>"
+             "</item>")
+    doc = ("<?xml version='1.0'?><rss version='2.0' xmlns:content='http://purl.org/rss/1.0/"
+           "modules/content/'><channel><title>T</title><link>https://news.example/</link>"
+           f"{items}</channel></rss>")
+    http_server.add("/moved.xml", doc, headers={
+        "Content-Type": "application/rss+xml", "ETag": '"' + "e" * 600 + '"',
+        "Last-Modified": "Tue, 24 Nov 2026 10:00:00 GMT; " + "x" * 100})
+    http_server.add("/feed.xml", status=301, headers={"Location": "/moved.xml"})
+    source = Source.objects.create(name="T", url=http_server.url("/feed.xml"))
+    Source.objects.create(name="Other", url=http_server.url("/moved.xml"))
+    result = stages.poll_source(source.pk, force=True)
+    assert (result.error, result.new_entries) == ("", 3)
+    entries = {e.guid: e for e in Entry.objects.filter(source=source)}
+    assert (entries["long"].url, entries["long"].status) == ("", "failed")
+    assert "longer than 2000 characters" in entries["long"].error
+    assert (entries["body"].url, entries["body"].status) == ("", "fetched")
+    assert "The whole story." in entries["body"].html
+    assert entries["ok"].url == "https://news.example/ok"
+    source.refresh_from_db()
+    assert source.url == http_server.url("/feed.xml")  # /moved.xml is the other's
+    assert (source.etag, source.last_modified, source.error_count) == ("", "", 0)
+    # the same item again is known (by its whole link) and not stored twice; edited, it is
+    # no revision to fetch (there is no link to fetch it from)
+    assert stages.poll_source(source.pk, force=True).new_entries == 0
+    http_server.add("/moved.xml", doc.replace("<title>Long</title>", "<title>Longer</title>"),
+                    headers={"Content-Type": "application/rss+xml"})
+    assert stages.poll_source(source.pk, force=True).new_entries == 0
+    entry = Entry.objects.get(pk=entries["long"].pk)
+    assert (entry.status, entry.version, entry.url) == ("failed", 1, "")
+    # moved for good to a URL longer than the column: kept too
+    far = "/far/" + "x" * 2100 + ".xml"
+    http_server.add(far, doc, headers={"Content-Type": "application/rss+xml"})
+    http_server.add("/feed.xml", status=308, headers={"Location": far})
+    assert stages.poll_source(source.pk, force=True).error == ""
+    source.refresh_from_db()
+    assert source.url == http_server.url("/feed.xml")

@@ -329,6 +329,16 @@ def _seen_again(existing: Entry, fe: FeedEntry, digest: str) -> None:
         _revise_entry(existing, fe, digest)
 
 
+def _link(fe: FeedEntry) -> str:
+    """The item's link as stored and fetched: none where it is longer than the column
+    (``Entry.url``: PostgreSQL refuses the row; a cut link leads nowhere). The item is
+    still known by it (``url_key``)."""
+    return fe.url if len(fe.url) <= _URL_MAX else ""
+
+
+_URL_MAX = Entry._meta.get_field("url").max_length or 2000
+
+
 def _new_row(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
              other: tuple[int, str] | None) -> dict[str, object]:
     """The row (Entry attname → value) for an item not stored before; ``other`` is the id
@@ -337,9 +347,13 @@ def _new_row(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
     fields: dict[str, object] = {"embargo": fe.embargo}
     if fe.embargo is not None and fe.embargo > timezone.now():
         fields["next_attempt_at"] = fe.embargo
-    if not fe.url and fe.content:
+    link = _link(fe)
+    if not link and fe.content:
         fields.update(status=S.FETCHED, html=_wire_body_page(fe))
-    elif not fe.url:
+    elif not link and fe.url:
+        fields.update(status=S.FAILED, error=f"the item's link is longer than {_URL_MAX} "
+                                             "characters, and it has no body")
+    elif not link:
         fields.update(status=S.FAILED, error="the item has neither a body nor a link to fetch")
     elif other is not None:
         fields.update(status=S.DUPLICATE, duplicate_of_id=other[0],
@@ -347,7 +361,7 @@ def _new_row(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
     if fe.pub_status in ("canceled", "withheld"):
         fields.update(status=S.KILLED,
                       error=f"withdrawn by the source (pub status {fe.pub_status})")
-    return {"source_id": source.pk, "guid": guid, "url": fe.url, "title": fe.title[:1000],
+    return {"source_id": source.pk, "guid": guid, "url": link, "title": fe.title[:1000],
             "summary": fe.summary, "content": fe.content, "image": _image(fe),
             "categories": list(fe.categories), "published": fe.published, "url_key": key,
             "content_hash": digest, "version": max(1, fe.version or 1), **fields}
@@ -415,9 +429,9 @@ def _revise_entry(entry: Entry, fe: FeedEntry, digest: str) -> bool:
         "version": version, "error": "", "error_count": 0, "lease_until": None,
         "next_attempt_at": max(timezone.now(), fe.embargo or timezone.now()),
         "status": S.NEW, "duplicate_of": None}
-    if not fe.url and fe.content:
+    if not _link(fe) and fe.content:
         fields.update(status=S.FETCHED, html=_wire_body_page(fe))
-    elif not fe.url:
+    elif not _link(fe):
         return False
     log.info("entry %s (%s): revision %d from the source", entry.pk, entry.guid, version)
     # an entry another worker holds loses its lease: its result for the old text is dropped
@@ -475,14 +489,36 @@ def _record_source_success(source: Source, lease: datetime, fetched: FetchResult
         "next_poll_reason": decision.reason[:300],
     }
     if not fetched.not_modified:
-        updates["etag"] = fetched.etag or ""
-        updates["last_modified"] = fetched.last_modified or ""
-    if fetched.permanent_redirect_to:
-        updates["url"] = fetched.permanent_redirect_to
+        # a validator longer than its column is not kept (a cut one would never match): the
+        # next poll is a plain GET
+        for name, value in (("etag", fetched.etag), ("last_modified", fetched.last_modified)):
+            updates[name] = value if value and len(value) <= _max_length(name) else ""
+    moved = fetched.permanent_redirect_to
+    if moved and _may_move(source, moved):
+        updates["url"] = moved
     if digest:  # the document just stored: the same bytes next time need no parsing,
         updates["content_digest"] = digest  # the same items in other bytes no reading
         updates["item_digests"] = item_digests or []
     _update_source(source, lease, updates)
+
+
+def _max_length(name: str) -> int:
+    return Source._meta.get_field(name).max_length or 0
+
+
+def _may_move(source: Source, url: str) -> bool:
+    """Whether the source may take ``url``, where its feed moved for good (301/308): not
+    where the URL is longer than the column, nor where another source has it already
+    (source URLs are unique; the feed is then polled from its old URL, which redirects)."""
+    if len(url) > _max_length("url"):
+        log.warning("source %s (%s): moved to a URL longer than %d characters; kept the old "
+                    "one", source.pk, source.name, _max_length("url"))
+        return False
+    if Source.objects.filter(url=url).exclude(pk=source.pk).exists():
+        log.warning("source %s (%s): moved to %s, the URL of another source; kept the old "
+                    "one", source.pk, source.name, url)
+        return False
+    return True
 
 
 def _record_source_error(source: Source, lease: datetime, error: WartaError) -> None:
