@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,39 @@ def test_mutated_corpus_feeds_never_raise(corpus: Path, caplog: pytest.LogCaptur
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert not errors, errors[:5]
     assert parsed > 200 and failed > 20, (parsed, failed)
+
+
+def test_what_no_database_stores_never_leaves_parse_feed() -> None:
+    """Whatever a parser lets through: NUL is removed, a lone surrogate becomes U+FFFD, in
+    every text of the feed and its entries; a guid left empty gets one made. A clean
+    result is passed on as it is."""
+    from warta.core.feeds import FeedEntry, FeedImage
+
+    def feed(*entries: FeedEntry, title: str = "T") -> ParsedFeed:
+        return ParsedFeed(title=title, link="https://news.example/", language="en", ttl=None,
+                          entries=list(entries))
+
+    class Given:
+        def __init__(self, parsed: ParsedFeed) -> None:
+            self.parsed = parsed
+
+        def parse(self, content: bytes, url: str, content_type: str | None) -> ParsedFeed:
+            return self.parsed
+
+    dirty = FeedEntry(guid="\x00", url="https://news.example/a\x00", title="A\x00\ud800",
+                      summary="<p>s\udc00</p>", content="c", published=None, updated=None,
+                      authors=["Jo\x00"], images=[FeedImage("https://img.example/1.jpg",
+                                                            "cap\ud800", "")],
+                      categories=["t\x00"], language="en\x00")
+    clean = FeedEntry(guid="g", url="https://news.example/b", title="B \U0001f600",
+                      summary="", content="", published=None, updated=None)
+    out = parse_feed(_rss(b""), URL, backend=Given(feed(dirty, clean, title="T\x00")))
+    a, b = out.entries
+    assert (a.url, a.title, a.summary, a.authors, a.categories, a.language) == (
+        "https://news.example/a", "A\ufffd", "<p>s\ufffd</p>", ["Jo"], ["t"], "en")
+    assert a.images[0].caption == "cap\ufffd" and a.guid.startswith("https://news.example/a")
+    assert b is clean and out.title == "T"
+    given = feed(clean)
+    assert parse_feed(_rss(b""), URL, backend=Given(given)) is given
+    nul = replace(clean, guid="n\x00")  # NUL alone encodes fine: found all the same
+    assert parse_feed(_rss(b""), URL, backend=Given(feed(nul))).entries[0].guid == "n"

@@ -297,3 +297,28 @@ def test_values_longer_than_their_columns_are_an_outcome_not_a_failure(
     assert stages.poll_source(source.pk, force=True).error == ""
     source.refresh_from_db()
     assert source.url == http_server.url("/feed.xml")
+
+
+@pytest.mark.parametrize("escape", ["\\u0000", "\\ud800", "\\udfff"])
+def test_json_escapes_of_no_storable_character_are_cleaned(
+        http_server: LocalHTTPServer, escape: str) -> None:
+    """JSON may escape NUL and lone surrogates; PostgreSQL refuses NUL in text, and no
+    UTF-8 encodes a surrogate (the normalisers failed on it, both databases refused it).
+    NUL goes, a lone surrogate becomes U+FFFD; a pair stays the character it escapes."""
+    json_feed = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [{"id": "a'
+        + escape + '", "url": "https://news.example/a", "title": "A' + escape + ' \\ud83d\\ude00",'
+        ' "content_html": "<p>x' + escape + '</p>", "tags": ["t' + escape + '"]}]}')
+    ninjs = ('{"uri": "urn:wire:1' + escape + '", "type": "text", "version": "1", '
+             '"headline": "H' + escape + '", "body_html": "<p>b' + escape + '</p>"}')
+    for path, doc, fmt in (("/f.json", json_feed, "auto"), ("/n.json", ninjs, "ninjs")):
+        http_server.add(path, doc, headers={"Content-Type": "application/json"})
+        source = Source.objects.create(name=path, url=http_server.url(path), format=fmt)
+        result = stages.poll_source(source.pk, force=True)
+        assert (result.error, result.new_entries) == ("", 1), path
+    mark = "" if escape == "\\u0000" else "\ufffd"
+    a = Entry.objects.get(source__name="/f.json")
+    assert (a.guid, a.title, a.categories) == (f"a{mark}", f"A{mark} \U0001f600", [f"t{mark}"])
+    assert a.content == f"<p>x{mark}</p>"
+    n = Entry.objects.get(source__name="/n.json")
+    assert (n.guid, n.title) == (f"urn:wire:1{mark}", f"H{mark}")

@@ -180,7 +180,7 @@ def parse_feed(
 
         chosen = backend if backend is not None else FastFirstBackend(known_items)
     try:
-        return chosen.parse(content, url, content_type)
+        return _storable(chosen.parse(content, url, content_type))
     except FeedParseError:
         raise
     except Exception as e:
@@ -188,6 +188,80 @@ def parse_feed(
         # the traceback in the log (a bug to fix), never an exception out of the poll round
         log.exception("parsing %s failed", url)
         raise FeedParseError(url, f"unreadable feed: {type(e).__name__}") from e
+
+
+# What no database column takes: NUL (PostgreSQL refuses it in text) and a lone surrogate
+# (no UTF-8 encodes it). JSON carries both ("\u0000", "\ud800"), XML parsers do not.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+# a JSON escape of NUL or of a surrogate (a pair is one character once decoded; what
+# remains of them on their own is no character)
+_JSON_UNSTORABLE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+
+
+def load_json(content: bytes, url: str) -> Any:
+    """JSON feed bytes → Python values, with NUL removed and lone surrogates replaced in
+    every string (``\\u0000`` and ``\\ud800`` are valid JSON; no database stores them, and
+    the normalisers cannot encode a lone surrogate). FeedParseError for what is no JSON."""
+    try:
+        doc = json.loads(content, strict=False)
+        if b"\x00" in content or _JSON_UNSTORABLE.search(content):
+            doc = _storable_json(doc)
+    except (ValueError, RecursionError) as e:
+        raise FeedParseError(url, f"JSON error: {e}") from e
+    return doc
+
+
+def _storable_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return _scrub(value)
+    if isinstance(value, list):
+        return [_storable_json(v) for v in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _storable_json(v) for k, v in value.items()}
+    return value
+
+
+def _storable(parsed: ParsedFeed) -> ParsedFeed:
+    """``parsed`` with NUL removed and lone surrogates replaced (U+FFFD) in every text of
+    the feed and its entries; the same object where there are none (the common case: one
+    check per entry)."""
+    entries = [e if _clean_text(_entry_text(e)) else _scrubbed(e) for e in parsed.entries]
+    if all(a is b for a, b in zip(entries, parsed.entries, strict=True)) and _clean_text(
+            parsed.title + parsed.link):
+        return parsed
+    return replace(parsed, title=_scrub(parsed.title), link=_scrub(parsed.link),
+                   entries=entries)
+
+
+def _entry_text(e: FeedEntry) -> str:
+    return "".join((e.guid, e.url, e.title, e.summary, e.content, e.language or "",
+                    *e.authors, *e.categories, *(part for image in e.images for part in image)))
+
+
+def _clean_text(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _scrub(value: str) -> str:
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+
+
+def _scrubbed(e: FeedEntry) -> FeedEntry:
+    title, url = _scrub(e.title), _scrub(e.url)
+    return replace(
+        e, guid=_scrub(e.guid) or make_guid(None, url, title, str(e.published or "")),
+        url=url, title=title, summary=_scrub(e.summary), content=_scrub(e.content),
+        language=_scrub(e.language) if e.language else e.language,
+        authors=[_scrub(a) for a in e.authors], categories=[_scrub(c) for c in e.categories],
+        images=[FeedImage(*(_scrub(part) for part in image)) for image in e.images])
 
 
 MAX_DECOMPRESSED = 50_000_000
@@ -698,10 +772,7 @@ class JSONFeedBackend:
     """JSON Feed 1.0/1.1. Any JSON that is not a JSON Feed is a FeedParseError."""
 
     def parse(self, content: bytes, url: str, content_type: str | None) -> ParsedFeed:
-        try:
-            doc = json.loads(content, strict=False)
-        except (ValueError, RecursionError) as e:
-            raise FeedParseError(url, f"JSON error: {e}") from e
+        doc = load_json(content, url)
         version = doc.get("version", "") if isinstance(doc, dict) else ""
         if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
             raise FeedParseError(url, "not a feed: JSON but not a JSON Feed")

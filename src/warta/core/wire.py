@@ -17,7 +17,6 @@ items, or an ``{"items": [...]}`` wrapper (items possibly wrapped again as ``{"i
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -30,6 +29,7 @@ from warta.core.feeds import (
     FeedEntry,
     FeedImage,
     ParsedFeed,
+    load_json,
     make_guid,
     plain_text,
     safe_url,
@@ -132,10 +132,7 @@ class NinjsBackend:
     """IPTC ninjs 1.x and 2.x. JSON that holds no ninjs item is a FeedParseError."""
 
     def parse(self, content: bytes, url: str, content_type: str | None) -> ParsedFeed:
-        try:
-            doc = json.loads(content, strict=False)
-        except (ValueError, RecursionError) as e:
-            raise FeedParseError(url, f"JSON error: {e}") from e
+        doc = load_json(content, url)
         items = _ninjs_items(doc)
         if not items:
             raise FeedParseError(url, "not a feed: JSON but not a ninjs item")
