@@ -14,8 +14,12 @@ of several paragraphs and a ``media:content`` image with caption and credit). Ro
 every feed answers 304 Not Modified to the ETag stored by round (b). Round (c): the stored
 validators are forgotten, as with a server that sends none, so every feed answers 200 with
 the bytes stored in round (b): recognised by their digest and not parsed; and once more
-with the digest forgotten too (the baseline: each document parsed and its items found
-stored, as before the digest). The rounds run the real path: claim the source, fetch it
+with the digest and the item digests forgotten too (the baseline: each document parsed
+and its items found stored, as before the digests). Round (d), nginx only (its files
+change): every feed a story later, one new item on top and the oldest gone, the others
+stored already; first with the item digests forgotten (the baseline: every item read),
+then a story later with them (the items stored already are not read). The rounds run the
+real path: claim the source, fetch it
 with conditional GET, parse (feedparser-rs, feedparser as fallback), store new entries,
 schedule the next poll — into a separate SQLite file. ``--workers`` lists the
 ``fetch.workers`` settings to run the rounds with (download processes during the round; 1:
@@ -25,6 +29,11 @@ processes' (not the server's).
 
 Baseline in the same run: plain ``feedparser.parse`` on the same bytes (parsing only, no
 fetch, no database; on a fifth of them before the rounds too, to show the host's drift).
+Two rows bound what a round can reach here: "downloads alone" runs the round's download
+step (fetch, decode, ``parse_feed``; no database, nothing claimed or stored) over the same
+feeds in one process and in one process per core, so round (b) cannot beat its ratio; and
+"feedparser-rs + nh3 alone" is the fast parser and the sanitiser with nothing else (no
+mapping, no link resolving): the least a parse with mandatory sanitising costs with them.
 Then (``--deep N``, default 20,000; 0 skips it) 100 documents of 20 new
 items stored into one source already holding N entries: the dedup look-ups against a long
 history. Then the 200 real feeds of
@@ -102,10 +111,12 @@ def _sentence(seed: int, n: int = 18) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def feed_body(feed: int, items: int, base: str) -> bytes:
-    """Feed number ``feed``: ``items`` real-shaped RSS 2.0 items, unique guids."""
+def feed_body(feed: int, items: int, base: str, fresh: int = 0) -> bytes:
+    """Feed number ``feed``: ``items`` real-shaped RSS 2.0 items, unique guids. ``fresh``:
+    the same feed that many stories later (newer items on top, as many of the oldest
+    gone; the items still there have the same bytes)."""
     out = []
-    for j in range(items):
+    for j in [items + k for k in reversed(range(fresh))] + list(range(items - fresh)):
         n = feed * 1000 + j
         link = f"{base}/news/{feed}/{j}-story-{n}.html"
         body = ""
@@ -301,6 +312,88 @@ def _warta_all(docs: list[bytes]) -> tuple[int, int]:
     return entries, fast
 
 
+def _bench_fetch_settings() -> dict[str, Any]:
+    from warta.newsroom.stages.sources import fetch_settings
+
+    return fetch_settings()
+
+
+def _download_all(urls: list[str], cfg: dict[str, Any] | None = None) -> int:
+    """``download_feed`` of each URL in turn, as a poll round's download step runs it (no
+    validators, no digest: every feed is fetched, decoded and parsed); the entries found."""
+    from warta.core.download import download_feed
+
+    cfg = cfg if cfg is not None else _bench_fetch_settings()
+    found = 0
+    for url in urls:
+        got = download_feed(url, None, None, "auto", cfg)
+        if got.error is not None:
+            raise SystemExit(f"{url}: {got.error}")
+        found += len(got.parsed.entries) if got.parsed else 0
+    return found
+
+
+def _download_parallel(urls: list[str], workers: int) -> int:
+    """:func:`_download_all` in ``workers`` forked processes (as a poll round forks them),
+    the URLs dealt out in small chunks."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    cfg = _bench_fetch_settings()
+    chunks = [urls[i:i + 8] for i in range(0, len(urls), 8)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return sum(pool.map(_download_all, chunks, [cfg] * len(chunks)))
+
+
+def _parse_floor(docs: list[bytes]) -> int:
+    """What any parse of these feeds with mandatory sanitising must do at least:
+    feedparser-rs's parse (its own sanitiser off, as warta runs it) and nh3, with warta's
+    cleaner, on each summary and body; nothing mapped, resolved or kept. The HTML strings
+    cleaned."""
+    import feedparser_rs
+
+    from warta.core.feeds import _CLEANER
+
+    cleaned = 0
+    for d in docs:
+        raw = feedparser_rs.parse(d, sanitize_html=False, resolve_relative_uris=False)
+        for e in raw.entries:
+            for value in (e.summary, *(c.value for c in e.content or [])):
+                if value:
+                    _CLEANER.clean(value)
+                    cleaned += 1
+    return cleaned
+
+
+def _rewrite_feeds(tmp: Path, feeds: int, items: int, fresh: int) -> None:
+    """The files nginx serves (``feed_server``), ``fresh`` stories later."""
+    for i in range(feeds):
+        (tmp / "www" / "feed" / str(i)).write_bytes(feed_body(i, items, SITE, fresh))
+
+
+def _round_d(tmp: Path, feeds: int, items: int, tag: str,
+             rows: list[tuple[str, float, float]]) -> str:
+    """Round (d), the common poll of a busy feed: a story more on top, the oldest gone,
+    the rest stored already. First with the item digests forgotten (the baseline: every
+    item read, as before them), then a story later with them (only the new item and the
+    one now last, whose bytes run to the document's end, are read). The files are put
+    back as they were for the next setting. What the two rounds stored, as a text."""
+    from warta.newsroom.models import Source
+    from warta.runner.inline import fetch_sources
+
+    stored = []
+    for fresh, name in ((1, "a story more, all read"), (2, "a story more")):
+        _rewrite_feeds(tmp, feeds, items, fresh)
+        Source.objects.update(etag="", last_modified="")
+        if fresh == 1:
+            Source.objects.update(item_digests=[])
+        wall, cpu, res = _timed(lambda: fetch_sources(force=True))
+        rows.append((f"(d) {name}, {tag}", wall, cpu))
+        stored.append(sum(r.new_entries for r in res))
+    _rewrite_feeds(tmp, feeds, items, 0)
+    return (f"a story more per feed, stored {stored[0]} with every item read, then "
+            f"{stored[1]} with the known items not read")
+
+
 def poll_round(
     feeds: int, items: int, settings_to_run: list[int], server: str, tmp: Path, repeat: int = 1
 ) -> None:
@@ -333,7 +426,8 @@ def poll_round(
             for _ in range(repeat):
                 # each round (b) starts from nothing stored and no validators
                 Entry.objects.all().delete()
-                Source.objects.update(etag="", last_modified="", content_digest="")
+                Source.objects.update(etag="", last_modified="", content_digest="",
+                                      item_digests=[])
                 main_cpu = time.process_time()
                 wall_b, cpu_b, res_b = _timed(lambda: fetch_sources(force=True))
                 runs.append((wall_b, cpu_b, time.process_time() - main_cpu))
@@ -355,10 +449,13 @@ def poll_round(
             rows.append((f"(c) 200, same bytes, {tag}", wall_c, cpu_c))
             # the baseline of (c): the digest forgotten too, every document parsed again and
             # its 20 items recognised as stored (what (c) cost before the digest)
-            Source.objects.update(etag="", last_modified="", content_digest="")
+            Source.objects.update(etag="", last_modified="", content_digest="",
+                                  item_digests=[])
             wall_c0, cpu_c0, res_c0 = _timed(lambda: fetch_sources(force=True))
             rows.append((f"(c) without the digest, {tag}", wall_c0, cpu_c0))
             known = sum(not r.error and not r.new_entries for r in res_c0)
+            if server == "nginx":  # round (d): the feeds' files change between polls
+                hows[-1] += "; (d) " + _round_d(tmp, feeds, items, tag, rows)
             if workers >= 2:  # the one writer's share of the round's CPU
                 hows[-1] += (f"; (b) CPU: this process {main_cpu:.2f} s, download "
                              f"processes {cpu_b - main_cpu:.2f} s")
@@ -367,12 +464,22 @@ def poll_round(
                          + f"; (a) {not_modified} of {feeds} answered 304"
                          + f"; (c) {unchanged} of {feeds} found unchanged, without the "
                          f"digest {known} parsed and nothing new stored")
+        # the round's ceiling on this host: its downloads alone (fetch, decode, parse: no
+        # database, nothing claimed or stored), one after another and in one process per
+        # core as in round (b) w=0, pool start and stop included as there
+        urls = [f"{base}/feed/{i}" for i in range(feeds)]
+        rows.append(("downloads alone, 1 process", *_timed(lambda: _download_all(urls))[:2]))
+        n = fetch_workers(0)
+        rows.append((f"downloads alone, {n} processes",
+                     *_timed(lambda: _download_parallel(urls, n))[:2]))
     docs = [feed_body(i, items, SITE) for i in range(feeds)]
     size = sum(map(len, docs)) / 1e6
     fp_wall, fp_cpu, fp_entries = _timed(lambda: _feedparser_all(docs))
     pw_wall, pw_cpu, (pw_entries, pw_fast) = _timed(lambda: _warta_all(docs))
+    floor_wall, floor_cpu, floor_html = _timed(lambda: _parse_floor(docs))
     rows.append(("feedparser.parse, same bytes", fp_wall, fp_cpu))
     rows.append(("warta parse_feed, same bytes", pw_wall, pw_cpu))
+    rows.append(("feedparser-rs + nh3 alone", floor_wall, floor_cpu))
     print(f"\n## poll round: {feeds} feeds x {items} items ({size:.1f} MB), SQLite, "
           f"served by {server}")
     for how in hows:
@@ -380,6 +487,10 @@ def poll_round(
     print(
         f"parse_feed: {pw_fast}/{feeds} feeds on the fast path, {pw_entries} entries; "
         f"feedparser {fp_entries} entries"
+    )
+    print(
+        f"feedparser-rs + nh3 alone: the fast parser, and nh3 on the {floor_html} summaries "
+        "and bodies it gives; nothing mapped or resolved"
     )
     print(
         f"feedparser CPU per feed: {fp_before * 1000:.2f} ms before the rounds "
