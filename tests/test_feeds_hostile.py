@@ -86,6 +86,21 @@ def test_a_link_with_a_malformed_host_is_no_link(link: str) -> None:
     assert entry.url == "" and "href" not in entry.summary
 
 
+def test_nul_bytes_in_a_byte_wide_document_are_dropped_for_feedparser() -> None:
+    """A NUL inside the declared encoding's name made feedparser raise ValueError
+    ("embedded null character"); in UTF-16, NUL bytes are part of every ASCII character."""
+    doc = (b'<?xml version="1.0" encoding="iso-8859-1\x00"?><rss version="2.0"><channel>'
+           b"<title>W</title><item><title>Caf\xe9 \x00au lait</title>"
+           b"<link>https://news.example/1</link></item></channel></rss>")
+    backend = FastFirstBackend()
+    parsed = parse_feed(doc, URL, backend=backend)
+    assert backend.last_path == "feedparser"
+    assert [e.title for e in parsed.entries] == ["Café au lait"]
+    utf16 = _rss("<item><title>Dua Ā</title><link>https://news.example/2</link></item>"
+                 .encode()).replace(b"utf-8", b"utf-16").decode().encode("utf-16")
+    assert [e.title for e in parse_feed(utf16, URL).entries] == ["Dua Ā"]
+
+
 def test_feedparser_failing_on_its_own_is_a_feed_error(caplog: pytest.LogCaptureFixture) -> None:
     """feedparser raised KeyError('tags') out of a category closed after its item."""
     doc = _rss(b"<item><title>t</title><category>a</item></category>")

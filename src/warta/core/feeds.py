@@ -524,6 +524,10 @@ class FeedparserBackend:
         headers = {"content-type": _content_type_for(content, content_type)}
         if b"&#" in content:
             content = _BAD_CHARREF.sub(_charref_or_replacement, content)
+        if b"\x00" in content and content[:2] not in _UTF16_STARTS:
+            # XML has no NUL: in a byte-wide encoding one is damage (feedparser failed on
+            # one inside the declared encoding's name); in UTF-16 they are half the bytes
+            content = content.replace(b"\x00", b"")
         # A file object, never bytes or str: feedparser treats a str as a URL or file path.
         try:
             d = feedparser.parse(io.BytesIO(content), response_headers=headers)
@@ -552,6 +556,9 @@ class FeedparserBackend:
 # character XML allows (a surrogate, 0, past U+10FFFF); they become U+FFFD, as XML
 # parsers that recover read them.
 _BAD_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
+
+
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
 
 
 def _charref_or_replacement(m: re.Match[bytes]) -> bytes:
