@@ -101,6 +101,20 @@ def test_nul_bytes_in_a_byte_wide_document_are_dropped_for_feedparser() -> None:
     assert [e.title for e in parse_feed(utf16, URL).entries] == ["Dua Ā"]
 
 
+@pytest.mark.parametrize("label", ["undefined", "idna", "base64", "rot13", "utf-\x00"])
+def test_a_charset_no_text_decodes_in_is_passed_over(label: str) -> None:
+    """A feed (or its server) naming the "undefined" codec made decode_feed_bytes raise
+    UnicodeError out of the poll; codecs that are no text encodings are passed over too."""
+    declared = label if "\x00" not in label else "utf-8"  # a NUL there reads as UTF-16
+    doc = (f'<?xml version="1.0" encoding="{declared}"?><rss version="2.0"><channel><title>W'
+           "</title><item><title>Café</title><link>https://news.example/1</link></item>"
+           "</channel></rss>").encode()
+    for header in (None, label):
+        body, read_as = decode_feed_bytes(doc, header)
+        assert read_as == "utf-8"
+        assert [e.title for e in parse_feed(body, URL).entries] == ["Café"]
+
+
 def test_feedparser_failing_on_its_own_is_a_feed_error(caplog: pytest.LogCaptureFixture) -> None:
     """feedparser raised KeyError('tags') out of a category closed after its item."""
     doc = _rss(b"<item><title>t</title><category>a</item></category>")

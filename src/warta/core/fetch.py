@@ -512,7 +512,7 @@ def _codec(label: str | None) -> str | None:
         return None
     try:
         return codecs.lookup(label.strip().strip("\"'")).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
         return None
 
 
@@ -524,7 +524,7 @@ def _python_codec(label: str) -> str:
 def _decodes(content: bytes, label: str) -> bool:
     try:
         content.decode(_python_codec(label))
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):  # UnicodeError: the "undefined" codec, idna ...
         return False
     return True
 
