@@ -114,6 +114,16 @@ def test_redirect_to_other_scheme_is_refused(http_server: LocalHTTPServer) -> No
         fetch_url(http_server.url("/a"))
 
 
+def test_redirect_to_a_malformed_url_is_a_fetch_error(http_server: LocalHTTPServer) -> None:
+    """urljoin raised ValueError on a Location whose host is a broken IPv6 literal, out of
+    fetch_url (which raises FetchError only) and out of the poll round."""
+    http_server.add("/a", status=301, headers={"Location": "//["})
+    with pytest.raises(FetchError, match="redirected to an invalid URL"):
+        fetch_url(http_server.url("/a"))
+    with pytest.raises(FetchError, match="invalid URL"):
+        fetch_url("http://[::1/feed.xml")
+
+
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x", "example.org"])
 def test_only_http_and_https(url: str) -> None:
     with pytest.raises(FetchError, match="unsupported URL scheme"):

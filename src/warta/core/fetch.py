@@ -212,7 +212,10 @@ def _fetch(
                   http.stream("GET", current, headers=headers, timeout=timeout) as resp):
                 if resp.status_code in _REDIRECT_STATUSES and "location" in resp.headers:
                     _drain(resp)
-                    target = urljoin(current, resp.headers["location"])
+                    try:
+                        target = urljoin(current, resp.headers["location"])
+                    except ValueError as e:  # a malformed host ("//[")
+                        raise FetchError(current, "redirected to an invalid URL") from e
                     _check_scheme(url, target)
                     all_permanent = all_permanent and resp.status_code in _PERMANENT_STATUSES
                     moved_to = target if all_permanent else None
@@ -248,7 +251,10 @@ def _drain(resp: httpx.Response) -> None:
 
 
 def _check_scheme(url: str, target: str) -> None:
-    scheme = urlsplit(target).scheme.lower()
+    try:
+        scheme = urlsplit(target).scheme.lower()
+    except ValueError as e:  # a malformed host ("http://[::1")
+        raise FetchError(url, "invalid URL") from e
     if scheme not in _ALLOWED_SCHEMES:
         shown = scheme or "no scheme"
         raise FetchError(url, f"unsupported URL scheme ({shown}): only http and https")
