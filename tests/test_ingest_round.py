@@ -258,3 +258,47 @@ def test_polling_in_turn_stores_a_chunk_together_unless_it_waited_too_long(
     results = inline.fetch_sources(force=True)
     assert [r.new_entries for r in results] == [3] * 5 and Entry.objects.count() == 15
     assert stored == sizes
+
+
+def test_parallel_round_passes_the_item_digests_and_stores_what_a_full_read_does(
+        http_server: LocalHTTPServer, workers: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Feeds the fast parser reads (links to a public host) gain a story: the next round
+    hands each download the item digests of the document stored last, and stores the one
+    new item per feed, as polling one source after another with every item read does."""
+    from warta.newsroom.stages import sources
+
+    def rss(n: int, stories: int) -> bytes:
+        items = "".join(
+            f"<item><title>Story {n}-{j}</title><link>https://news.example/{n}/{j}</link>"
+            f"<guid>g-{n}-{j}</guid><description>&lt;p&gt;Text {j}&lt;/p&gt;</description>"
+            "</item>" for j in reversed(range(stories)))
+        return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>F{n}</title>"
+                f"<link>https://news.example/</link><description>d</description>{items}"
+                "</channel></rss>").encode()
+
+    for n in range(8):
+        url = http_server.add(f"/f/{n}", rss(n, 3), headers={"Content-Type": "text/xml"})
+        Source.objects.create(name=f"S{n}", url=url)
+    workers.update({"fetch.workers": 2})
+    inline.fetch_sources(force=True)
+    assert all(len(s.item_digests) == 3 for s in Source.objects.all())
+    handed: list[list[str]] = []
+    real = sources.download_args
+    monkeypatch.setattr(sources, "download_args",
+                        lambda source: handed.append(real(source)[-1]) or real(source))
+    for n in range(8):
+        http_server.add(f"/f/{n}", rss(n, 4), headers={"Content-Type": "text/xml"})
+    results = inline.fetch_sources(force=True)
+    assert [r.new_entries for r in results] == [1] * 8 and not any(r.error for r in results)
+    assert len(handed) == 8 and all(len(known) == 3 for known in handed)
+    parallel = _stored()
+    # the same two documents, every item read, one poll after another
+    Entry.objects.all().delete()
+    workers.update({"fetch.workers": 1})
+    for stories in (3, 4):
+        for n in range(8):
+            http_server.add(f"/f/{n}", rss(n, stories), headers={"Content-Type": "text/xml"})
+        Source.objects.update(etag="", last_modified="", content_digest="", item_digests=[])
+        inline.fetch_sources(force=True)
+    assert _stored() == parallel and len(parallel) == 32
