@@ -282,9 +282,13 @@ def _gunzip_if_compressed(content: bytes, url: str) -> bytes:
     return out
 
 
+# how a UTF-16 document starts: a BOM, or "<" and a NUL in either order
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+
+
 def _utf16_as_utf8(content: bytes) -> bytes:
     """The byte checks below read ASCII markup; UTF-16 documents are recoded for them."""
-    if content[:2] in (b"\xff\xfe", b"\xfe\xff") or content[:2] in (b"<\x00", b"\x00<"):
+    if content[:2] in _UTF16_STARTS:
         encoding = (
             "utf-16"
             if content[:2] in (b"\xff\xfe", b"\xfe\xff")
@@ -556,9 +560,6 @@ class FeedparserBackend:
 # character XML allows (a surrogate, 0, past U+10FFFF); they become U+FFFD, as XML
 # parsers that recover read them.
 _BAD_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
-
-
-_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
 
 
 def _charref_or_replacement(m: re.Match[bytes]) -> bytes:
