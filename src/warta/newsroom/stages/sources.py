@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html as html_lib
 import time
@@ -333,10 +334,7 @@ def _link(fe: FeedEntry) -> str:
     """The item's link as stored and fetched: none where it is longer than the column
     (``Entry.url``: PostgreSQL refuses the row; a cut link leads nowhere). The item is
     still known by it (``url_key``)."""
-    return fe.url if len(fe.url) <= _URL_MAX else ""
-
-
-_URL_MAX = Entry._meta.get_field("url").max_length or 2000
+    return fe.url if len(fe.url) <= _max_length(Entry, "url") else ""
 
 
 def _new_row(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
@@ -351,7 +349,8 @@ def _new_row(source: Source, fe: FeedEntry, guid: str, key: str, digest: str,
     if not link and fe.content:
         fields.update(status=S.FETCHED, html=_wire_body_page(fe))
     elif not link and fe.url:
-        fields.update(status=S.FAILED, error=f"the item's link is longer than {_URL_MAX} "
+        longest = _max_length(Entry, "url")
+        fields.update(status=S.FAILED, error=f"the item's link is longer than {longest} "
                                              "characters, and it has no body")
     elif not link:
         fields.update(status=S.FAILED, error="the item has neither a body nor a link to fetch")
@@ -492,7 +491,7 @@ def _record_source_success(source: Source, lease: datetime, fetched: FetchResult
         # a validator longer than its column is not kept (a cut one would never match): the
         # next poll is a plain GET
         for name, value in (("etag", fetched.etag), ("last_modified", fetched.last_modified)):
-            updates[name] = value if value and len(value) <= _max_length(name) else ""
+            updates[name] = value if value and len(value) <= _max_length(Source, name) else ""
     moved = fetched.permanent_redirect_to
     if moved and _may_move(source, moved):
         updates["url"] = moved
@@ -502,17 +501,19 @@ def _record_source_success(source: Source, lease: datetime, fetched: FetchResult
     _update_source(source, lease, updates)
 
 
-def _max_length(name: str) -> int:
-    return Source._meta.get_field(name).max_length or 0
+@functools.cache
+def _max_length(model: type[Entry | Source], name: str) -> int:
+    """The length a CharField column of ``model`` takes."""
+    return model._meta.get_field(name).max_length or 0
 
 
 def _may_move(source: Source, url: str) -> bool:
     """Whether the source may take ``url``, where its feed moved for good (301/308): not
     where the URL is longer than the column, nor where another source has it already
     (source URLs are unique; the feed is then polled from its old URL, which redirects)."""
-    if len(url) > _max_length("url"):
+    if len(url) > _max_length(Source, "url"):
         log.warning("source %s (%s): moved to a URL longer than %d characters; kept the old "
-                    "one", source.pk, source.name, _max_length("url"))
+                    "one", source.pk, source.name, _max_length(Source, "url"))
         return False
     if Source.objects.filter(url=url).exclude(pk=source.pk).exists():
         log.warning("source %s (%s): moved to %s, the URL of another source; kept the old "
